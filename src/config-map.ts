@@ -1,0 +1,26 @@
+import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { metadata } from './pod-spec';
+import { configMapData } from './redis-config';
+import { RedisSentinelProps, resolveSettings } from './settings';
+
+/**
+ * The ConfigMap `<name>-config`: redis.conf, the sentinel.conf template, cluster.env and the entry
+ * scripts that every container runs.
+ */
+export class RedisSentinelConfig extends Construct {
+  /** The ConfigMap's name. */
+  public readonly name: string;
+  /** The generated object. */
+  public readonly resource: k8s.KubeConfigMap;
+
+  constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
+    super(scope, id);
+    const s = resolveSettings(props);
+    this.name = s.names.configMap;
+    this.resource = new k8s.KubeConfigMap(this, 'Resource', {
+      metadata: metadata(s, this.name),
+      data: configMapData(s),
+    });
+  }
+}

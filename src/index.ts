@@ -1,0 +1,12 @@
+export { RedisSentinelProps, RedisSentinelSettings, ResolvedNames, ResolvedLabels, ResolvedResources, RedisSentinelPropError, resolveSettings, DEFAULTS } from './settings';
+export { RedisSentinel } from './redis-sentinel';
+export { RedisSentinelConfig } from './config-map';
+export { RedisMasterPod } from './master-pod';
+export { SentinelService } from './sentinel-service';
+export { ControllerProps } from './controller';
+export { RedisController } from './redis-controller';
+export { SentinelController } from './sentinel-controller';
+export { Stage, launchStages } from './launch/stages';
+export { LaunchPlan, LaunchStep, LaunchAction, LaunchCheck, LaunchContext, launchPlan } from './launch/plan';
+export { renderLaunchScript, renderStepsJson, renderStepsMarkdown } from './launch/render';
+export { writeDist, WrittenDist } from './launch/write';

@@ -1,0 +1,188 @@
+# shellcheck shell=bash
+# The launch script's functions. The renderer puts this text into dist/launch/launch.sh after the
+# plan's settings (the variables below) and before the plan's steps. Each check prints what does not
+# hold yet and returns non-zero, or returns 0; wait_until polls one until it holds or times out.
+: "${INSTANCE:?}" "${BOOTSTRAP_POD:?}" "${REDIS_RC:?}" "${SENTINEL_RC:?}" "${REDIS_SELECTOR:?}" \
+  "${SENTINEL_SELECTOR:?}" "${MASTER_NAME:?}" "${REDIS_PORT:?}" "${SENTINEL_PORT:?}" "${CLI:?}" \
+  "${REDIS_REPLICAS:?}" "${SENTINEL_REPLICAS:?}" "${STEP_COUNT:?}" "${SENTINEL_SERVICE:?}"
+
+KUBECTL=${KUBECTL:-kubectl}
+POLL_SECONDS=${LAUNCH_POLL_SECONDS:-2}
+MANIFEST_DIR=${MANIFEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+NS_ARGS=()
+if [[ -n "${NAMESPACE:-}" ]]; then NS_ARGS=(--namespace "$NAMESPACE"); fi
+STARTED=$SECONDS
+LAUNCHED=no
+BOOTSTRAP_IP=
+
+k() { "$KUBECTL" "${NS_ARGS[@]}" "$@"; }
+
+say() { printf '[%4ds] %s\n' "$((SECONDS - STARTED))" "$*"; }
+
+step() { printf '\n[%4ds] step %s/%s: %s\n' "$((SECONDS - STARTED))" "$1" "$STEP_COUNT" "$2"; }
+
+die() {
+  printf '[%4ds] FAILED: %s\n' "$((SECONDS - STARTED))" "$1" >&2
+  shift
+  local line
+  for line in "$@"; do printf '         %s\n' "$line" >&2; done
+  exit 1
+}
+
+# rcli POD CONTAINER PORT ARGS...: redis-cli inside a pod, against its own Redis or Sentinel.
+rcli() {
+  local pod=$1 container=$2 port=$3
+  shift 3
+  k exec "$pod" -c "$container" -- sh "$CLI" "$port" "$@" 2>/dev/null | tr -d '\r'
+}
+
+# field KEY: the value of KEY in redis-cli's flat key/value output.
+field() { awk -v key="$1" 'NR % 2 == 1 { k = $0; next } k == key { print; exit }'; }
+
+# running_pods SELECTOR: "name ip" of each running pod that is not being deleted.
+running_pods() {
+  k get pods -l "$1" --field-selector=status.phase=Running \
+    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.podIP}{" "}{.metadata.deletionTimestamp}{"\n"}{end}' |
+    awk 'NF == 2 { print $1, $2 }'
+}
+
+# wait_until TIMEOUT WHAT HINT CHECK [ARGS...]
+wait_until() {
+  local timeout=$1 what=$2 hint=$3 deadline=$((SECONDS + $1)) last=''
+  shift 3
+  say "waiting (up to ${timeout}s) until $what"
+  while true; do
+    if last=$("$@" 2>&1); then
+      say "ok: $what${last:+ ($last)}"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      die "timed out after ${timeout}s waiting until $what" "last check: ${last:-no output}" "look at: $hint"
+    fi
+    sleep "$POLL_SECONDS"
+  done
+}
+
+# detect_launched: a completed launch leaves the redis controller scaled and no bootstrap pod; then
+# the script must not create the bootstrap pod again, and every step below only verifies.
+detect_launched() {
+  local replicas boot
+  replicas=$(k get rc "$REDIS_RC" -o jsonpath='{.spec.replicas}' --ignore-not-found)
+  boot=$(k get pod "$BOOTSTRAP_POD" -o name --ignore-not-found)
+  if [[ -z "$boot" && "$replicas" == "$REDIS_REPLICAS" ]]; then
+    LAUNCHED=yes
+    say "$INSTANCE is already launched (rc/$REDIS_RC at $replicas, no pod/$BOOTSTRAP_POD): verifying only"
+  fi
+}
+
+apply_file() {
+  local file=$1 bootstrap=$2
+  if [[ "$LAUNCHED" == yes && "$bootstrap" == yes ]]; then
+    say "skipping $file: the bootstrap pod belongs to the first launch only"
+    return 0
+  fi
+  k apply -f "$MANIFEST_DIR/$file"
+}
+
+scale_rc() { k scale rc "$1" --replicas="$2"; }
+
+delete_bootstrap_pod() {
+  local timeout=$1
+  BOOTSTRAP_IP=$(k get pod "$BOOTSTRAP_POD" -o jsonpath='{.status.podIP}' --ignore-not-found)
+  k delete pod "$BOOTSTRAP_POD" --ignore-not-found --wait=true --timeout="${timeout}s"
+}
+
+# master_ip: the master address every running sentinel reports, when they all agree.
+master_ip() {
+  local pods name ip addr first='' n=0
+  pods=$(running_pods "$SENTINEL_SELECTOR")
+  while read -r name ip; do
+    [[ -n "$name" ]] || continue
+    addr=$(rcli "$name" sentinel "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
+    if [[ -z "$addr" ]]; then echo "sentinel $name ($ip) names no master"; return 1; fi
+    if [[ -n "$first" && "$addr" != "$first" ]]; then echo "sentinels disagree: $addr vs $first"; return 1; fi
+    first=$addr
+    n=$((n + 1))
+  done <<<"$pods"
+  if ((n == 0)); then echo "no sentinel pod is running"; return 1; fi
+  echo "$first"
+}
+
+# pod_with_ip IP: the running redis pod that has this IP.
+pod_with_ip() { running_pods "$REDIS_SELECTOR" | awk -v ip="$1" '$2 == ip { print $1; exit }'; }
+
+check_bootstrap_master() {
+  local ip role addr
+  ip=$(k get pod "$BOOTSTRAP_POD" -o jsonpath='{.status.podIP}' --ignore-not-found)
+  if [[ -z "$ip" ]]; then echo "pod/$BOOTSTRAP_POD has no IP yet"; return 1; fi
+  role=$(rcli "$BOOTSTRAP_POD" master "$REDIS_PORT" INFO replication | sed -n 's/^role://p')
+  if [[ "$role" != master ]]; then echo "the bootstrap Redis reports role '${role:-none}'"; return 1; fi
+  addr=$(rcli "$BOOTSTRAP_POD" sentinel "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
+  if [[ "$addr" != "$ip" ]]; then echo "the bootstrap sentinel monitors '${addr:-nothing}', not $ip"; return 1; fi
+  echo "master $ip:$REDIS_PORT, monitored by its sentinel"
+}
+
+check_replicas_in_sync() {
+  local want=$1 ip pod info online count
+  ip=$(master_ip) || { echo "$ip"; return 1; }
+  pod=$(pod_with_ip "$ip")
+  if [[ -z "$pod" ]]; then echo "no running redis pod has the master's IP $ip"; return 1; fi
+  count=$(running_pods "$REDIS_SELECTOR" | grep -c . || true)
+  if ((count != want)); then echo "$count of $want redis pods running"; return 1; fi
+  info=$(rcli "$pod" "$(redis_container "$pod")" "$REDIS_PORT" INFO replication)
+  if [[ "$(sed -n 's/^role://p' <<<"$info")" != master ]]; then echo "$pod ($ip) does not answer as master"; return 1; fi
+  online=$(grep -c '^slave[0-9]*:.*state=online' <<<"$info" || true)
+  if ((online < want - 1)); then echo "master $pod has $online of $((want - 1)) replicas online"; return 1; fi
+  echo "master $pod ($ip) with $online replicas in sync"
+}
+
+check_sentinels_agree() {
+  local want=$1 pods name ip count ck ip_master
+  pods=$(running_pods "$SENTINEL_SELECTOR")
+  count=$(grep -c . <<<"$pods" || true)
+  if ((count != want)); then echo "$count of $want sentinel pods running"; return 1; fi
+  ip_master=$(master_ip) || { echo "$ip_master"; return 1; }
+  while read -r name ip; do
+    ck=$(rcli "$name" sentinel "$SENTINEL_PORT" SENTINEL ckquorum "$MASTER_NAME")
+    if [[ "$ck" != OK* ]]; then echo "CKQUORUM on $name ($ip): ${ck:-no answer}"; return 1; fi
+    if [[ "$ck" =~ OK\ ([0-9]+)\ usable ]] && ((BASH_REMATCH[1] < want)); then
+      echo "sentinel $name sees ${BASH_REMATCH[1]} of $want sentinels"; return 1
+    fi
+  done <<<"$pods"
+  echo "$count sentinels agree on master $ip_master, CKQUORUM OK"
+}
+
+check_new_master() {
+  local ip pod
+  ip=$(master_ip) || { echo "$ip"; return 1; }
+  if [[ -n "$BOOTSTRAP_IP" && "$ip" == "$BOOTSTRAP_IP" ]]; then echo "the sentinels still name the deleted bootstrap pod ($ip)"; return 1; fi
+  pod=$(pod_with_ip "$ip")
+  if [[ -z "$pod" || "$pod" == "$BOOTSTRAP_POD" ]]; then echo "the master $ip is not a pod of rc/$REDIS_RC"; return 1; fi
+  if [[ "$(rcli "$pod" redis "$REDIS_PORT" INFO replication | sed -n 's/^role://p')" != master ]]; then
+    echo "$pod ($ip) does not answer as master"; return 1
+  fi
+  echo "master $pod ($ip)"
+}
+
+check_controllers_ready() {
+  local redis sentinels
+  redis=$(k get rc "$REDIS_RC" -o jsonpath='{.status.readyReplicas}')
+  sentinels=$(k get rc "$SENTINEL_RC" -o jsonpath='{.status.readyReplicas}')
+  if [[ "${redis:-0}" != "$REDIS_REPLICAS" || "${sentinels:-0}" != "$SENTINEL_REPLICAS" ]]; then
+    echo "ready: rc/$REDIS_RC ${redis:-0}/$REDIS_REPLICAS, rc/$SENTINEL_RC ${sentinels:-0}/$SENTINEL_REPLICAS"
+    return 1
+  fi
+  echo "rc/$REDIS_RC $redis/$REDIS_REPLICAS ready, rc/$SENTINEL_RC $sentinels/$SENTINEL_REPLICAS ready"
+}
+
+# redis_container POD: the bootstrap pod's Redis container is `master`, the controller's `redis`.
+redis_container() { if [[ "$1" == "$BOOTSTRAP_POD" ]]; then echo master; else echo redis; fi; }
+
+report_master() {
+  local ip pod
+  ip=$(master_ip) || die "could not read the master from the sentinels: $ip" "look at: kubectl logs -l $SENTINEL_SELECTOR -c sentinel"
+  pod=$(pod_with_ip "$ip")
+  say "master of $MASTER_NAME: pod ${pod:-?} at $ip:$REDIS_PORT"
+  say "clients: ask the sentinels at $SENTINEL_SERVICE:$SENTINEL_PORT for master '$MASTER_NAME'"
+  say "launch complete in $((SECONDS - STARTED))s"
+}

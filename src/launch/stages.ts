@@ -1,0 +1,32 @@
+import { ApiObject } from 'cdk8s';
+import { RedisSentinel } from '../redis-sentinel';
+
+/** One ordered manifest file of dist/. */
+export interface Stage {
+  /** The file name; names sort in apply order. */
+  readonly file: string;
+  /** The objects in the file. */
+  readonly objects: readonly ApiObject[];
+  /** True for the bootstrap pod's file, which only a first launch applies. */
+  readonly bootstrap: boolean;
+}
+
+/**
+ * Which object goes into which ordered file: `kubectl apply -f dist` applies them in this order,
+ * the seed's: the ConfigMap, the bootstrap pod, the sentinel Service, the redis controller, the
+ * sentinel controller.
+ */
+export function launchStages(redis: RedisSentinel): Stage[] {
+  const files: Array<[string, ApiObject, boolean]> = [
+    ['config', redis.config.resource, false],
+    ['master-pod', redis.masterPod.resource, true],
+    ['sentinel-service', redis.sentinelService.resource, false],
+    ['redis-controller', redis.redisController.resource, false],
+    ['sentinel-controller', redis.sentinelController.resource, false],
+  ];
+  return files.map(([name, object, bootstrap], i) => ({
+    file: `${String(i).padStart(2, '0')}-${name}.k8s.yaml`,
+    objects: [object],
+    bootstrap,
+  }));
+}

@@ -1,0 +1,31 @@
+import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { metadata, POD_SECURITY, redisContainer, sentinelContainer, volumes } from './pod-spec';
+import { RedisSentinelProps, resolveSettings } from './settings';
+
+/**
+ * The bootstrap pod `<name>-master`: container `master` (the first master of a new cluster) and
+ * container `sentinel` (its first sentinel). Its labels put it in both controllers' selectors and
+ * behind the sentinel Service, as in the classic example; the launch deletes it once the
+ * controllers' pods have taken over.
+ */
+export class RedisMasterPod extends Construct {
+  /** The pod's name. */
+  public readonly name: string;
+  /** The generated object. */
+  public readonly resource: k8s.KubePod;
+
+  constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
+    super(scope, id);
+    const s = resolveSettings(props);
+    this.name = s.names.masterPod;
+    this.resource = new k8s.KubePod(this, 'Resource', {
+      metadata: metadata(s, this.name, s.labels.masterPod),
+      spec: {
+        securityContext: POD_SECURITY,
+        containers: [redisContainer(s, 'master', true), sentinelContainer(s)],
+        volumes: volumes(s, { data: true, sentinelState: true }),
+      },
+    });
+  }
+}

@@ -1,0 +1,116 @@
+// The pod parts that several constructs share: the Redis container (bootstrap `master` and the
+// controller's `redis`), the sentinel container (bootstrap pod and sentinel controller), their
+// volumes and security settings. One place, so the bootstrap pod and the controllers' templates
+// cannot drift apart (the seed's pod and controller were hand-kept copies of each other).
+import * as k8s from '../imports/k8s';
+import { ResolvedResources, RedisSentinelSettings } from './settings';
+
+export const VOLUMES = {
+  data: 'data',
+  config: 'config',
+  sentinelState: 'sentinel-state',
+} as const;
+
+const ENTRYPOINT = 'entrypoint.sh';
+const PROBE = 'probe.sh';
+
+/** The containers' user: the `redis` user (uid/gid 999) of the official image. */
+const REDIS_UID = 999;
+
+/** Env from the downward API: the entry scripts identify the pod by its IP. */
+const POD_ENV: k8s.EnvVar[] = [
+  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+];
+
+function script(s: RedisSentinelSettings, file: string): string {
+  return `${s.paths.configDir}/${file}`;
+}
+
+function resources(r: ResolvedResources): k8s.ResourceRequirements | undefined {
+  const toQuantities = (m?: Readonly<Record<string, string>>) =>
+    m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, k8s.Quantity.fromString(v)]));
+  if (!r.limits && !r.requests) return undefined;
+  return { limits: toQuantities(r.limits), requests: toQuantities(r.requests) };
+}
+
+function readinessProbe(s: RedisSentinelSettings, check: 'redis-ready' | 'sentinel-ready'): k8s.Probe {
+  return {
+    exec: { command: ['sh', script(s, PROBE), check] },
+    initialDelaySeconds: 1,
+    periodSeconds: 2,
+    timeoutSeconds: 5,
+    failureThreshold: 2,
+  };
+}
+
+const CONTAINER_SECURITY: k8s.SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+export const POD_SECURITY: k8s.PodSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: REDIS_UID,
+  runAsGroup: REDIS_UID,
+  fsGroup: REDIS_UID,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/**
+ * A Redis server container. `masterRole` sets the seed's `MASTER: "true"` (bootstrap pod only);
+ * without it the container is a replica of whatever master the sentinels name.
+ */
+export function redisContainer(s: RedisSentinelSettings, name: string, masterRole: boolean): k8s.Container {
+  return {
+    name,
+    image: s.image,
+    command: ['sh', script(s, ENTRYPOINT)],
+    env: [...(masterRole ? [{ name: 'MASTER', value: 'true' }] : []), ...POD_ENV],
+    ports: [{ containerPort: s.redisPort }],
+    resources: resources(s.redisResources),
+    readinessProbe: readinessProbe(s, 'redis-ready'),
+    securityContext: CONTAINER_SECURITY,
+    volumeMounts: [
+      { name: VOLUMES.data, mountPath: s.paths.dataDir },
+      { name: VOLUMES.config, mountPath: s.paths.configDir, readOnly: true },
+    ],
+  };
+}
+
+/** A sentinel container (`SENTINEL: "true"`, as in the seed). */
+export function sentinelContainer(s: RedisSentinelSettings): k8s.Container {
+  return {
+    name: 'sentinel',
+    image: s.image,
+    command: ['sh', script(s, ENTRYPOINT)],
+    env: [{ name: 'SENTINEL', value: 'true' }, ...POD_ENV],
+    ports: [{ containerPort: s.sentinelPort }],
+    resources: resources(s.sentinelResources),
+    readinessProbe: readinessProbe(s, 'sentinel-ready'),
+    securityContext: CONTAINER_SECURITY,
+    volumeMounts: [
+      { name: VOLUMES.sentinelState, mountPath: s.paths.sentinelStateDir },
+      { name: VOLUMES.config, mountPath: s.paths.configDir, readOnly: true },
+    ],
+  };
+}
+
+/** The volumes a pod needs for the given containers. */
+export function volumes(s: RedisSentinelSettings, want: { data: boolean; sentinelState: boolean }): k8s.Volume[] {
+  return [
+    ...(want.data ? [{ name: VOLUMES.data, emptyDir: {} }] : []),
+    ...(want.sentinelState ? [{ name: VOLUMES.sentinelState, emptyDir: {} }] : []),
+    { name: VOLUMES.config, configMap: { name: s.names.configMap } },
+  ];
+}
+
+/** Object metadata: a name, the namespace when one is set, and labels. */
+export function metadata(s: RedisSentinelSettings, name: string, labels?: Readonly<Record<string, string>>): k8s.ObjectMeta {
+  return {
+    name,
+    ...(s.namespace !== undefined ? { namespace: s.namespace } : {}),
+    ...(labels ? { labels: { ...labels } } : {}),
+  };
+}

@@ -1,0 +1,27 @@
+import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { ControllerProps, replicationController } from './controller';
+import { metadata, POD_SECURITY, redisContainer, volumes } from './pod-spec';
+import { resolveSettings } from './settings';
+
+/**
+ * The ReplicationController `<name>` of Redis servers (container `redis`). It selects `name: <name>`
+ * and so adopts the bootstrap pod; its own pods start as replicas of the master the sentinels name.
+ */
+export class RedisController extends Construct {
+  /** The controller's name. */
+  public readonly name: string;
+  /** The generated object. */
+  public readonly resource: k8s.KubeReplicationController;
+
+  constructor(scope: Construct, id: string, props: ControllerProps = {}) {
+    super(scope, id);
+    const s = resolveSettings(props);
+    this.name = s.names.redisController;
+    this.resource = replicationController(this, metadata(s, this.name), s.labels.redisSelector, s.labels.redisPod, {
+      securityContext: POD_SECURITY,
+      containers: [redisContainer(s, 'redis', false)],
+      volumes: volumes(s, { data: true, sentinelState: false }),
+    }, props);
+  }
+}

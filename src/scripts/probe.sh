@@ -1,0 +1,35 @@
+#!/bin/sh
+# probe.sh redis-ready|sentinel-ready: the readiness probes.
+# - redis-ready: the server answers, and a replica is in sync with its master (an empty or
+#   half-synced replica must not count as ready, or a launch could delete the master too early).
+# - sentinel-ready: the sentinel answers and monitors a master. The sentinel Service selects only
+#   ready sentinels, so a sentinel that is still starting never answers "no master" to a pod that
+#   asks, which would make a re-applied bootstrap pod start a second master.
+set -eu
+ROLE=probe
+# shellcheck source=common.sh
+. "${CONFIG_DIR:-/etc/redis-sentinel}/common.sh"
+
+case ${1:-} in
+  redis-ready)
+    info=$(rcli "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
+    role=$(printf '%s\n' "$info" | sed -n 's/^role://p')
+    case $role in
+      master) exit 0 ;;
+      slave)
+        printf '%s\n' "$info" | grep -q '^master_link_status:up$' || { echo "replica not linked to its master"; exit 1; }
+        printf '%s\n' "$info" | grep -q '^master_sync_in_progress:0$' || { echo "replica still syncing"; exit 1; }
+        exit 0
+        ;;
+      *) echo "redis does not answer on port $REDIS_PORT"; exit 1 ;;
+    esac
+    ;;
+  sentinel-ready)
+    addr=$(rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
+    valid_addr "$addr" || { echo "sentinel does not monitor $MASTER_NAME yet"; exit 1; }
+    ;;
+  *)
+    echo "usage: probe.sh redis-ready|sentinel-ready" >&2
+    exit 2
+    ;;
+esac

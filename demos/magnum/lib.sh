@@ -177,7 +177,7 @@ wait_for_cluster() {
       ready:) die "cluster $MAGNUM_CLUSTER_NAME disappeared while waiting for it" ;;
       ready:DELETE_*) die "cluster $MAGNUM_CLUSTER_NAME is being deleted; wait for that to finish, then run launch again" ;;
       ready:*_COMPLETE) return 0 ;;
-      *:*_FAILEDX)
+      *:*_FAILED)
         reason=$(openstack coe cluster show "$MAGNUM_CLUSTER_NAME" -f value -c status_reason) || reason='(no reason available)'
         die "cluster $MAGNUM_CLUSTER_NAME is $CLUSTER_STATUS: ${reason:-(Magnum gave no reason)}"$'\n'"  more detail: openstack coe cluster show $MAGNUM_CLUSTER_NAME -c faults"
         ;;

@@ -69,8 +69,8 @@ describe('launch plan', () => {
     expect(renderStepsMarkdown(plan)).toContain('kubectl apply -f 01-master-pod.k8s.yaml (first launch only)');
   });
 
-  test('only the bootstrap steps are skipped on a second run', () => {
-    expect(plan.steps.filter((s) => s.firstLaunchOnly).map((s) => s.number)).toEqual([2]);
+  test('only the bootstrap wait and the scale are skipped on a second run', () => {
+    expect(plan.steps.filter((s) => s.firstLaunchOnly).map((s) => s.number)).toEqual([2, 3]);
     expect(plan.steps[0].actions.filter((a) => a.kind === 'apply' && a.bootstrap)).toEqual([{ kind: 'apply', file: '01-master-pod.k8s.yaml', bootstrap: true }]);
   });
 

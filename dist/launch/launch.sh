@@ -23,7 +23,7 @@ NAMESPACE=${NAMESPACE:-''}
 
 # shellcheck shell=bash
 # The launch script's functions. The renderer puts this text into dist/launch/launch.sh after the
-# plan's settings (the variables below) and before the plan's steps. Each check prints what does not
+# plan's settings (the variables checked below) and before the plan's steps. Each check prints what does not
 # hold yet and returns non-zero, or returns 0; wait_until polls one until it holds or times out.
 : "${INSTANCE:?}" "${BOOTSTRAP_POD:?}" "${REDIS_RC:?}" "${SENTINEL_RC:?}" "${REDIS_SELECTOR:?}" \
   "${SENTINEL_SELECTOR:?}" "${MASTER_NAME:?}" "${REDIS_PORT:?}" "${SENTINEL_PORT:?}" "${CLI:?}" \
@@ -86,15 +86,16 @@ wait_until() {
   done
 }
 
-# detect_launched: a completed launch leaves the redis controller scaled and no bootstrap pod; then
-# the script must not create the bootstrap pod again, and every step below only verifies.
+# detect_launched: a launch that got past its scale step leaves rc/$REDIS_RC above the one pod the
+# manifest starts it with. Then the script must not create the bootstrap pod again nor change the
+# scale someone may have chosen since: the steps marked first-launch-only are skipped, the rest only
+# verify (and delete a bootstrap pod that a `kubectl apply -f dist` re-created).
 detect_launched() {
-  local replicas boot
+  local replicas
   replicas=$(k get rc "$REDIS_RC" -o jsonpath='{.spec.replicas}' --ignore-not-found)
-  boot=$(k get pod "$BOOTSTRAP_POD" -o name --ignore-not-found)
-  if [[ -z "$boot" && "$replicas" == "$REDIS_REPLICAS" ]]; then
+  if [[ "$replicas" =~ ^[0-9]+$ ]] && ((replicas > 1)); then
     LAUNCHED=yes
-    say "$INSTANCE is already launched (rc/$REDIS_RC at $replicas, no pod/$BOOTSTRAP_POD): verifying only"
+    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; verifying only"
   fi
 }
 
@@ -151,11 +152,11 @@ check_replicas_in_sync() {
   pod=$(pod_with_ip "$ip")
   if [[ -z "$pod" ]]; then echo "no running redis pod has the master's IP $ip"; return 1; fi
   count=$(running_pods "$REDIS_SELECTOR" | grep -c . || true)
-  if ((count != want)); then echo "$count of $want redis pods running"; return 1; fi
+  if ((count < want)); then echo "$count of $want redis pods running"; return 1; fi
   info=$(rcli "$pod" "$(redis_container "$pod")" "$REDIS_PORT" INFO replication)
   if [[ "$(sed -n 's/^role://p' <<<"$info")" != master ]]; then echo "$pod ($ip) does not answer as master"; return 1; fi
   online=$(grep -c '^slave[0-9]*:.*state=online' <<<"$info" || true)
-  if ((online < want - 1)); then echo "master $pod has $online of $((want - 1)) replicas online"; return 1; fi
+  if ((online < count - 1)); then echo "master $pod has $online of $((count - 1)) replicas online"; return 1; fi
   echo "master $pod ($ip) with $online replicas in sync"
 }
 
@@ -163,13 +164,13 @@ check_sentinels_agree() {
   local want=$1 pods name ip count ck ip_master
   pods=$(running_pods "$SENTINEL_SELECTOR")
   count=$(grep -c . <<<"$pods" || true)
-  if ((count != want)); then echo "$count of $want sentinel pods running"; return 1; fi
+  if ((count < want)); then echo "$count of $want sentinel pods running"; return 1; fi
   ip_master=$(master_ip) || { echo "$ip_master"; return 1; }
   while read -r name ip; do
     ck=$(rcli "$name" sentinel "$SENTINEL_PORT" SENTINEL ckquorum "$MASTER_NAME")
     if [[ "$ck" != OK* ]]; then echo "CKQUORUM on $name ($ip): ${ck:-no answer}"; return 1; fi
-    if [[ "$ck" =~ OK\ ([0-9]+)\ usable ]] && ((BASH_REMATCH[1] < want)); then
-      echo "sentinel $name sees ${BASH_REMATCH[1]} of $want sentinels"; return 1
+    if [[ "$ck" =~ OK\ ([0-9]+)\ usable ]] && ((BASH_REMATCH[1] < count)); then
+      echo "sentinel $name sees ${BASH_REMATCH[1]} of $count sentinels"; return 1
     fi
   done <<<"$pods"
   echo "$count sentinels agree on master $ip_master, CKQUORUM OK"
@@ -187,15 +188,23 @@ check_new_master() {
   echo "master $pod ($ip)"
 }
 
-check_controllers_ready() {
-  local redis sentinels
-  redis=$(k get rc "$REDIS_RC" -o jsonpath='{.status.readyReplicas}')
-  sentinels=$(k get rc "$SENTINEL_RC" -o jsonpath='{.status.readyReplicas}')
-  if [[ "${redis:-0}" != "$REDIS_REPLICAS" || "${sentinels:-0}" != "$SENTINEL_REPLICAS" ]]; then
-    echo "ready: rc/$REDIS_RC ${redis:-0}/$REDIS_REPLICAS, rc/$SENTINEL_RC ${sentinels:-0}/$SENTINEL_REPLICAS"
+# controller_ready RC TARGET: scaled to at least TARGET, and every pod it wants is ready.
+controller_ready() {
+  local spec ready
+  spec=$(k get rc "$1" -o jsonpath='{.spec.replicas}')
+  ready=$(k get rc "$1" -o jsonpath='{.status.readyReplicas}')
+  if ((${spec:-0} < $2 || ${ready:-0} != ${spec:-0})); then
+    echo "rc/$1: ${ready:-0} ready of ${spec:-0} (target $2)"
     return 1
   fi
-  echo "rc/$REDIS_RC $redis/$REDIS_REPLICAS ready, rc/$SENTINEL_RC $sentinels/$SENTINEL_REPLICAS ready"
+  echo "rc/$1 $ready/$spec ready"
+}
+
+check_controllers_ready() {
+  local a b
+  a=$(controller_ready "$REDIS_RC" "$REDIS_REPLICAS") || { echo "$a"; return 1; }
+  b=$(controller_ready "$SENTINEL_RC" "$SENTINEL_REPLICAS") || { echo "$b"; return 1; }
+  echo "$a, $b"
 }
 
 # redis_container POD: the bootstrap pod's Redis container is `master`, the controller's `redis`.
@@ -227,20 +236,24 @@ else
 fi
 
 step 3 'Scale both controllers to 3 redis and 3 sentinels'
-scale_rc 'redis' 3
-scale_rc 'redis-sentinel' 3
+if [[ "$LAUNCHED" == no ]]; then
+  scale_rc 'redis' 3
+  scale_rc 'redis-sentinel' 3
+else
+  say 'skipped: the cluster is already launched'
+fi
 
 step 4 'Wait until the replicas are in sync and the sentinels have quorum'
-wait_until 300 'the master has 2 replicas in sync (3 redis pods)' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
-wait_until 300 'all 3 sentinels know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
+wait_until 300 'at least 3 redis pods run and every replica is in sync with the master' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
+wait_until 300 'at least 3 sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
 
 step 5 'Delete the bootstrap pod'
 delete_bootstrap_pod 120
 
 step 6 'Wait until a new master is elected and both controllers are back at full count'
 wait_until 335 'the sentinels agree on a new master among the pods of rc/redis' 'kubectl logs -l redis-sentinel=true -c sentinel; kubectl logs -l name=redis --all-containers' check_new_master
-wait_until 335 'the master has 2 replicas in sync (3 redis pods)' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
-wait_until 335 'all 3 sentinels know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
+wait_until 335 'at least 3 redis pods run and every replica is in sync with the master' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
+wait_until 335 'at least 3 sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
 wait_until 335 'rc/redis and rc/redis-sentinel have all their pods ready' 'kubectl get rc redis redis-sentinel; kubectl get pods' check_controllers_ready
 
 step 7 'Print where the master is'

@@ -79,14 +79,14 @@ export function launchPlan(redis: RedisSentinel, stages: readonly Stage[]): Laun
   };
   const inSync: LaunchAction = {
     kind: 'wait',
-    until: `the master has ${s.redisReplicas - 1} replicas in sync (${s.redisReplicas} redis pods)`,
+    until: `at least ${s.redisReplicas} redis pods run and every replica is in sync with the master`,
     timeoutSeconds: POD_START_SECONDS,
     hint: `kubectl get pods -l ${context.redisSelector}; ${redisLogs}`,
     condition: { check: 'replicas-in-sync', redisPods: s.redisReplicas },
   };
   const sentinelsAgree: LaunchAction = {
     kind: 'wait',
-    until: `all ${s.sentinelReplicas} sentinels know each other, agree on the master and pass SENTINEL CKQUORUM`,
+    until: `at least ${s.sentinelReplicas} sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM`,
     timeoutSeconds: POD_START_SECONDS,
     hint: `kubectl get pods -l ${context.sentinelSelector}; ${sentinelLogs}`,
     condition: { check: 'sentinels-agree', sentinels: s.sentinelReplicas },
@@ -110,7 +110,7 @@ export function launchPlan(redis: RedisSentinel, stages: readonly Stage[]): Laun
     },
     {
       title: `Scale both controllers to ${s.redisReplicas} redis and ${s.sentinelReplicas} sentinels`,
-      firstLaunchOnly: false,
+      firstLaunchOnly: true,
       actions: [
         { kind: 'scale', controller: n.redisController, replicas: s.redisReplicas },
         { kind: 'scale', controller: n.sentinelController, replicas: s.sentinelReplicas },

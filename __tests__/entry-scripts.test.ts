@@ -39,6 +39,7 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
           .replace(/^DATA_DIR=.*$/m, `DATA_DIR='${join(dir, 'data')}'`)
           .replace(/^SENTINEL_STATE_DIR=.*$/m, `SENTINEL_STATE_DIR='${join(dir, 'sentinel')}'`)
           .replace(/^RETRY_SECONDS=.*$/m, "RETRY_SECONDS='1'")
+          .replace(/^FOLLOW_INTERVAL_SECONDS=.*$/m, "FOLLOW_INTERVAL_SECONDS='1'")
           .replace(/^DISCOVERY_TIMEOUT_SECONDS=.*$/m, "DISCOVERY_TIMEOUT_SECONDS='20'");
       }
       writeFileSync(join(dir, 'config', file), t);
@@ -129,7 +130,22 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     expect(secondBoot.log()).toContain('the sentinels already know a live master of mymaster at 127.0.0.2:16379: joining it as a replica instead of starting a second master');
     await until('it has the data', () => cli(again.ip, REDIS_PORT, 'GET', 'k') === 'v');
     expect([boot, replicaPod, again].map((p) => role(p.ip))).toEqual(['master', 'slave', 'slave']);
-  }, 90000);
+
+    // WHEN a replica is left on a master that is gone (it joined a pod that was shutting down)
+    expect(cli(again.ip, REDIS_PORT, 'REPLICAOF', '127.0.0.77', String(REDIS_PORT))).toBe('OK');
+    // THEN it follows the master the sentinels name
+    await until('the stranded replica follows the sentinels', () => secondBoot.log().includes(
+      'master 127.0.0.77:16379 is unreachable and the sentinels name 127.0.0.2:16379: replicating from it'));
+    await until('it is linked again', () => /master_host:127.0.0.2\r?\n[\s\S]*master_link_status:up/.test(cli(again.ip, REDIS_PORT, 'INFO', 'replication')));
+
+    // WHEN a Redis becomes a master that the sentinels do not name (a cut-off old master)
+    expect(cli(again.ip, REDIS_PORT, 'REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    // THEN it steps down to a replica of the master they name
+    await until('the second master steps down', () => secondBoot.log().includes(
+      'this Redis is a master but the sentinels name the live master 127.0.0.2:16379: stepping down to its replica'));
+    await until('it replicates again', () => role(again.ip) === 'slave');
+    expect(role(boot.ip)).toBe('master');
+  }, 120000);
 
   test('a sentinel finds no master and says so, within its bound', async () => {
     const lonely = makePod('127.0.0.9');

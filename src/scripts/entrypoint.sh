@@ -19,7 +19,45 @@ fi
 : "${POD_IP:?POD_IP must be set (downward API status.podIP)}"
 
 run_redis_server() {
+  follow_sentinels &
   exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$POD_IP" "$@"
+}
+
+# follow_sentinels: runs beside redis-server and keeps it on the master the sentinels name.
+# - A replica whose master link is down while the sentinels name another live master follows them.
+#   This catches a replica that joined a master just before it went away (a controller starts the
+#   replacement pod while the deleted pod is still shutting down): the new master never listed it,
+#   so the sentinels cannot reconfigure it.
+# - A master that the sentinels do not name, while the master they name answers as one, steps down
+#   after FOLLOW_STRIKES checks in a row: a cut-off old master that the sentinels forgot must not
+#   stay a second master.
+follow_sentinels() {
+  strikes=0
+  while sleep "$FOLLOW_INTERVAL_SECONDS"; do
+    addr=$(sentinel_master_addr) || continue
+    host=${addr% *}
+    port=${addr#* }
+    [ "$host" != "$POD_IP" ] || { strikes=0; continue; }
+    info=$(rcli "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
+    case $(printf '%s\n' "$info" | sed -n 's/^role://p') in
+      slave)
+        strikes=0
+        current="$(printf '%s\n' "$info" | sed -n 's/^master_host://p') $(printf '%s\n' "$info" | sed -n 's/^master_port://p')"
+        [ "$current" != "$host $port" ] || continue
+        printf '%s\n' "$info" | grep -q '^master_link_status:down$' || continue
+        [ "$(redis_role "$host" "$port")" = master ] || continue
+        log "master ${current% *}:${current#* } is unreachable and the sentinels name $host:$port: replicating from it"
+        rcli "$LOCAL_ADDR" "$REDIS_PORT" REPLICAOF "$host" "$port" >/dev/null || true
+        ;;
+      master)
+        if [ "$(redis_role "$host" "$port")" = master ]; then strikes=$((strikes + 1)); else strikes=0; fi
+        [ "$strikes" -ge "$FOLLOW_STRIKES" ] || continue
+        log "this Redis is a master but the sentinels name the live master $host:$port: stepping down to its replica"
+        rcli "$LOCAL_ADDR" "$REDIS_PORT" REPLICAOF "$host" "$port" >/dev/null || true
+        strikes=0
+        ;;
+    esac
+  done
 }
 
 # start_redis first|replica: finds the master through the sentinels and starts Redis.
@@ -111,34 +149,64 @@ find_master_for_sentinel() {
   done
 }
 
-# janitor: Sentinel never forgets a peer. Pods of a controller come back with new IPs, so dead
-# sentinels and replicas pile up and, past a point, a majority of the known sentinels can no longer
-# be reached (kubernetes/kubernetes#18193). While the master is healthy, a sentinel that sees
-# entries down for longer than down-after forgets them with SENTINEL RESET and relearns the live
-# ones within seconds. The sentinels take turns, ordered by IP, so that at most one relearns at a
-# time.
+# janitor: Sentinel never forgets a peer. Sentinel pods of a controller come back with new IPs, so
+# dead sentinels pile up and, past a point, a majority of the known sentinels can no longer be
+# reached (kubernetes/kubernetes#18193). A sentinel that knows sentinels down for longer than
+# down-after forgets them with SENTINEL RESET and relearns the live ones. A reset also forgets the
+# replicas until the next INFO of the master, and a sentinel without replicas that leads a failover
+# aborts it; so the janitor resets only
+# - for dead sentinels (dead replica entries are harmless and follow every failover),
+# - while the master is healthy and every live sentinel, itself included, knows its replicas,
+# - one sentinel at a time, ranked by IP,
+# - right before its next INFO of the master is due, so it relearns the replicas within a second,
+# and it waits until it has relearned them before it looks again.
 janitor() {
   while sleep "$JANITOR_INTERVAL_SECONDS"; do
-    stale=$(stale_entries)
-    [ "${stale:-0}" -gt 0 ] || continue
+    reset_safe || continue
     rank=$(live_sentinel_ips | sort | grep -n -x -F "$POD_IP" | cut -d: -f1)
     sleep $(((${rank:-1} - 1) * JANITOR_STAGGER_SECONDS + $(random_below 3)))
-    stale=$(stale_entries)
-    [ "${stale:-0}" -gt 0 ] || continue
-    log "forgetting $stale sentinel/replica entries that have been down for over ${DOWN_AFTER_MS}ms: SENTINEL RESET $MASTER_NAME"
+    reset_safe || continue
+    wait_for_info_due
+    stale=$(dead_sentinels)
+    log "forgetting $stale sentinel(s) down for over ${DOWN_AFTER_MS}ms: SENTINEL RESET $MASTER_NAME"
     rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL reset "$MASTER_NAME" >/dev/null || true
+    waited=0
+    while [ "$waited" -lt 30 ] && [ "$(local_master_field num-slaves)" = 0 ]; do
+      sleep 1
+      waited=$((waited + 1))
+    done
+    log "relearned $(local_master_field num-slaves) replica(s) and $(local_master_field num-other-sentinels) sentinel(s) after the reset"
   done
 }
 
-# stale_entries: how many known sentinels and replicas are down, or nothing while the master
-# itself is not healthy (a reset then could leave this sentinel blind to the replicas).
-stale_entries() {
-  flags=$(rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME" | field flags)
-  [ "$flags" = master ] || return 0
-  {
-    rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME"
-    rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL replicas "$MASTER_NAME"
-  } | awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 ~ /s_down/ { n++ } END { print n + 0 }'
+local_master_field() {
+  rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME" | field "$1"
+}
+
+dead_sentinels() {
+  rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME" |
+    awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 ~ /s_down/ { n++ } END { print n + 0 }'
+}
+
+# reset_safe: dead sentinels are known, the master is healthy, and every live sentinel knows at
+# least one replica (none is relearning after a reset of its own).
+reset_safe() {
+  [ "$(dead_sentinels)" -gt 0 ] || return 1
+  for ip in $(live_sentinel_ips); do
+    reply=$(rcli "$ip" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME")
+    [ "$(printf '%s\n' "$reply" | field flags)" = master ] || return 1
+    [ "$(printf '%s\n' "$reply" | field num-slaves)" -gt 0 ] 2>/dev/null || return 1
+  done
+}
+
+# wait_for_info_due: until this sentinel's last INFO of the master is about INFO_PERIOD old.
+wait_for_info_due() {
+  waited=0
+  while [ "$waited" -lt 60 ]; do
+    [ "$(local_master_field info-refresh)" -ge "$INFO_DUE_MS" ] 2>/dev/null && return 0
+    sleep 0.2
+    waited=$((waited + 1))
+  done
 }
 
 live_sentinel_ips() {

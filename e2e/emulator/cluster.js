@@ -566,6 +566,9 @@ class Cluster extends EventEmitter {
   containerExited(c, proc, code, signal) {
     if (c.proc !== proc) return;
     const pod = c.pod;
+    // The container ends with its main process: whatever it left behind (background loops) goes too,
+    // as when a runtime tears down the container's cgroup.
+    try { process.kill(-proc.pid, 'SIGKILL'); } catch (e) { /* none left */ }
     this.clearTimers(c);
     const exitCode = code !== null ? code : 128 + (require('os').constants.signals[signal] || 0);
     c.lastState = { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: iso(c.startedAt), finishedAt: iso(now()) } };

@@ -25,17 +25,48 @@ function findPod(ns, name) {
 }
 
 let shuttingDown = false;
-async function shutdown(code) {
+async function shutdown(code, after) {
   if (shuttingDown) return;
   shuttingDown = true;
   clearInterval(netTimer);
   try { await cluster.shutdown(); } catch (e) { console.error(e); }
   try { fs.unlinkSync(sock); } catch (e) { /* gone */ }
+  if (after) after();
   process.exit(code);
+}
+// When the test process that started this run dies (killed, crashed), tear everything down: the
+// pods, their namespaces, the mount points, and the run's node namespace and state directory.
+const owner = Number(process.argv[4] || 0);
+if (owner) {
+  setInterval(() => {
+    try { process.kill(owner, 0); } catch (e) {
+      cluster.event(`owner ${owner} is gone: tearing down`);
+      const { execFileSync } = require('child_process');
+      shutdown(0, () => {
+        try { execFileSync('ip', ['netns', 'del', `${prefix}-node`], { stdio: 'ignore' }); } catch (err) { /* gone */ }
+        if (!process.env.K8E_KEEP) fs.rmSync(stateDir, { recursive: true, force: true });
+      });
+    }
+  }, 1000).unref();
 }
 process.on('SIGTERM', () => shutdown(0));
 process.on('SIGINT', () => shutdown(0));
 process.on('uncaughtException', (e) => { console.error('uncaught', e); shutdown(1); });
+
+// Test hook: hold kubectl requests that contain a given argument sequence until released, so a
+// test can act at a precise point of the launch script (e.g. just before the bootstrap delete).
+const holds = [];
+function holdIfMatched(argv, signal) {
+  const line = ` ${argv.join(' ')} `;
+  const h = holds.find((x) => line.includes(` ${x.match} `));
+  if (!h) return Promise.resolve();
+  h.hits++;
+  cluster.event(`holding kubectl ${argv.join(' ')}`);
+  return new Promise((resolve) => {
+    h.waiters.push(resolve);
+    signal.addEventListener('abort', resolve);
+  });
+}
 
 async function handle(req, send, signal) {
   switch (req.op) {
@@ -46,6 +77,7 @@ async function handle(req, send, signal) {
         err: (d) => send({ t: 'err', d: Buffer.from(d).toString('base64') }),
       };
       cluster.event(`kubectl ${req.argv.join(' ')}`);
+      await holdIfMatched(req.argv, signal);
       const code = await kubectl.run(req.argv, req.cwd || '/', io, signal);
       return { code };
     }
@@ -75,6 +107,18 @@ async function handle(req, send, signal) {
       const pod = findPod(req.ns, req.pod);
       const p = cluster.deletePod(pod, { gracePeriod: req.gracePeriod });
       if (req.wait) await p;
+      return { ok: true };
+    }
+    case 'hold':
+      holds.push({ match: req.match, hits: 0, waiters: [] });
+      return { ok: true };
+    case 'hold-status': {
+      const h = holds.find((x) => x.match === req.match);
+      return { hits: h ? h.hits : 0 };
+    }
+    case 'release': {
+      const i = holds.findIndex((x) => x.match === req.match);
+      if (i >= 0) { const [h] = holds.splice(i, 1); h.waiters.forEach((w) => w()); }
       return { ok: true };
     }
     case 'shutdown':

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+'use strict';
+// npm run bench:failover [-- --trials N] [-- --out FILE]
+//
+// A benchmark, not a test: launches dist/ on the e2e pod emulator, then N times kills the master's
+// pod outright (every container SIGKILLed, its IP gone, as when a node dies under it) while an
+// ioredis client writes through the sentinel Service. Per trial it measures, from the kill:
+//   detection      first +odown of the master reported by any sentinel
+//   promotion      first +switch-master (a replica is the new master)
+//   writes resumed first write acknowledged (SET + WAIT 1) after the kill
+// and counts acknowledged writes missing from the final master. Needs root (see e2e/README.md).
+
+const fs = require('fs');
+const path = require('path');
+const YAML = require('yaml');
+const { canRun } = require('../e2e/lib/harness');
+const s = require('../e2e/lib/scenario');
+
+function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return eq ? eq.slice(name.length + 3) : dflt;
+}
+
+function stats(xs) {
+  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  if (!v.length) return { min: null, median: null, max: null, n: 0 };
+  const mid = Math.floor(v.length / 2);
+  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  return { min: v[0], median, max: v[v.length - 1], n: v.length };
+}
+
+function sec(ms) { return ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`; }
+
+function settingsFromDist() {
+  const doc = YAML.parse(fs.readFileSync(path.join(s.DIST, '00-config.k8s.yaml'), 'utf8'), { version: '1.1' });
+  const conf = doc.data['sentinel.conf'] || '';
+  const num = (re) => { const m = re.exec(conf); return m ? Number(m[1]) : null; };
+  return {
+    downAfterMs: num(/down-after-milliseconds \S+ (\d+)/),
+    failoverTimeoutMs: num(/failover-timeout \S+ (\d+)/),
+  };
+}
+
+async function main() {
+  const reason = canRun();
+  if (reason) { console.error(`bench:failover cannot run: ${reason}`); process.exit(2); }
+  const trials = Number(arg('trials', '10'));
+  const out = arg('out', null);
+  // Seconds between a healthy cluster and the next kill. Short values put the kill inside the
+  // entry scripts' janitor window after the previous failover (see the report in docs).
+  const settle = Number(arg('settle', '40'));
+  const settings = settingsFromDist();
+  console.log(`failover benchmark: ${trials} trials, down-after ${settings.downAfterMs} ms, failover-timeout ${settings.failoverTimeoutMs} ms, settle ${settle} s, manifests ${s.DIST}`);
+  const emu = await s.startWithClient();
+  const results = [];
+  let failed = false;
+  try {
+    const l = await s.launch(emu);
+    if (l.code !== 0) throw new Error(`launch failed (${l.code}):\n${l.stdout}\n${l.stderr}`);
+    await s.waitHealthy(emu, { timeoutMs: 120000 });
+    for (let i = 1; i <= trials; i++) {
+      await s.waitHealthy(emu, { timeoutMs: 120000 });
+      await s.sleep(Math.max(0, settle - 3) * 1000);
+      const events = await s.agentBackground(emu, ['events']);
+      const writer = await s.agentBackground(emu, ['writer', `bench-${i}`], { env: { K8E_OK_TIMES: '1' } });
+      await s.sleep(3000);
+      const old = await s.masterPod(emu);
+      const t0 = Date.now();
+      // Returns once every process of the pod is dead and its network namespace is gone.
+      await emu.request({ op: 'delete-pod', pod: old.pod, gracePeriod: 0, wait: true });
+      const tGone = Date.now();
+      let healthy = true;
+      try {
+        await s.waitHealthy(emu, { notMaster: old.ip, timeoutMs: 120000 });
+      } catch (e) {
+        healthy = false;
+        console.error(`trial ${i}: ${e.message.split('\n').slice(0, 6).join('\n')}`);
+      }
+      await s.sleep(1000);
+      const w = await writer.stop();
+      const ev = (await events.stop()).events;
+      const first = (pred) => { const e = ev.find((x) => x.t >= t0 && pred(x)); return e ? e.t - t0 : null; };
+      const r = {
+        trial: i,
+        killed: `${old.pod} (${old.ip})`,
+        sdownMs: first((x) => x.channel === '+sdown' && x.msg.startsWith('master ')),
+        detectionMs: first((x) => x.channel === '+odown'),
+        promotionMs: first((x) => x.channel === '+switch-master'),
+        killMs: tGone - t0,
+        resumedMs: (() => { const t = (w.okTimes || []).find((x) => x > tGone); return t ? t - t0 : null; })(),
+        acked: w.acked,
+        lost: w.lost,
+        healthy,
+      };
+      results.push(r);
+      console.log(`trial ${i}: killed ${r.killed}; detection ${sec(r.detectionMs)}, promotion ${sec(r.promotionMs)}, writes resumed ${sec(r.resumedMs)}, acked ${r.acked}, lost ${r.lost}${healthy ? '' : ', NOT HEALTHY AFTER'}`);
+      if (!healthy) { failed = true; break; }
+    }
+  } catch (e) {
+    failed = true;
+    console.error(e.message);
+  } finally {
+    await emu.stop({ keepLogs: failed });
+    if (failed) console.error(`logs kept in ${emu.stateDir}`);
+  }
+  const det = stats(results.map((r) => r.detectionMs));
+  const pro = stats(results.map((r) => r.promotionMs));
+  const res = stats(results.map((r) => r.resumedMs));
+  const lost = results.reduce((a, r) => a + (r.lost || 0), 0);
+  const acked = results.reduce((a, r) => a + (r.acked || 0), 0);
+  const target = settings.downAfterMs !== null ? settings.downAfterMs + 2000 : null;
+  const md = [
+    `Failover benchmark (\`npm run bench:failover\`), ${new Date().toISOString()}, ${results.length} of ${trials} trials,`,
+    `down-after ${settings.downAfterMs} ms, failover-timeout ${settings.failoverTimeoutMs} ms, kill ${settle} s after the cluster was healthy; master pod killed (SIGKILL, IP gone) on the e2e pod emulator, ${require('os').cpus().length} cores.`,
+    '',
+    '| from the kill to | min | median | max |',
+    '|---|---|---|---|',
+    `| detection (+odown) | ${sec(det.min)} | ${sec(det.median)} | ${sec(det.max)} |`,
+    `| promotion (+switch-master) | ${sec(pro.min)} | ${sec(pro.median)} | ${sec(pro.max)} |`,
+    `| writes resumed (ioredis, SET + WAIT 1) | ${sec(res.min)} | ${sec(res.median)} | ${sec(res.max)} |`,
+    '',
+    `Acknowledged writes lost: ${lost} of ${acked}.`,
+    target !== null ? `Target: median writes-resumed <= down-after + 2 s = ${sec(target)}: ${res.median !== null && res.median <= target ? 'met' : 'NOT met'}.` : '',
+    '',
+  ].join('\n');
+  console.log(`\n${md}`);
+  console.log(JSON.stringify({ settings, results }, null, 0));
+  if (out) fs.writeFileSync(out, `${md}\n<details><summary>per trial</summary>\n\n\`\`\`json\n${JSON.stringify(results, null, 1)}\n\`\`\`\n</details>\n`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

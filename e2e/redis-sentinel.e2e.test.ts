@@ -1,0 +1,264 @@
+/**
+ * End-to-end: dist/ and its launch script on the pod emulator (real redis-server / redis-sentinel
+ * processes in network and mount namespaces). One cluster is launched and then taken through the
+ * failure scenarios in order, so each test starts from the state the previous one left, as an
+ * operator's cluster would. See e2e/README.md.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+export {}; // a module, not a global script: its names stay its own
+const { canRun } = require('./lib/harness');
+const s = require('./lib/scenario');
+
+const skipReason: string | null = canRun();
+const describeE2E = skipReason ? describe.skip : describe;
+
+if (skipReason) {
+  // Visible in the jest output as a skipped test with the reason, never a silent pass.
+  test.skip(`e2e skipped: ${skipReason}`, () => undefined);
+}
+
+const READY = /ready to accept connections/i;
+const MONITOR = /\+monitor master/;
+
+async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await s.sleep(500);
+  }
+}
+
+function report(name: string, value: unknown): void {
+  // eslint-disable-next-line no-console
+  console.log(`[e2e] ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+}
+
+describeE2E('dist/ on the pod emulator', () => {
+  let emu: any;
+  const passed: string[] = [];
+  const keySets: Array<[string, number]> = [];
+  let seedWriter: any;
+  let seedMonitor: any;
+  let bootstrapIp = '';
+
+  async function logsOf(pod: string, container: string): Promise<string> {
+    const r = await emu.kubectl(['logs', pod, '-c', container]);
+    return r.stdout;
+  }
+
+  async function podNames(selector: string): Promise<string[]> {
+    const r = await emu.kubectl(['get', 'pods', '-l', selector, '-o', 'jsonpath={.items[*].metadata.name}']);
+    return r.stdout.split(/\s+/).filter(Boolean);
+  }
+
+  async function expectKeys(): Promise<void> {
+    for (const [prefix, n] of keySets) {
+      const r = await s.agent(emu, ['read', prefix, String(n)]);
+      expect({ prefix, missing: r.missing, sample: r.sample }).toEqual({ prefix, missing: 0, sample: [] });
+    }
+  }
+
+  async function writeAcked(prefix: string, n: number): Promise<void> {
+    const w = await s.agent(emu, ['write-wait', prefix, String(n)]);
+    expect(w.acked).toBe(n);
+    keySets.push([prefix, n]);
+  }
+
+  function checkWriter(name: string, w: any): void {
+    report(`${name} writer`, { attempted: w.attempted, acked: w.acked, lost: w.lost, longestGapMs: w.longestGapMs, masterOnly: w.masterOnly, errors: w.errors });
+    expect(w.acked).toBeGreaterThan(0);
+    expect({ lost: w.lost, sample: w.lostSample }).toEqual({ lost: 0, sample: [] });
+  }
+
+  function checkMonitor(name: string, m: any): void {
+    report(`${name} masters accepting writes`, { max: m.maxAccepting, rounds: m.rounds, split: m.splitRounds });
+    expect(m.rounds).toBeGreaterThan(5);
+    expect(m.splitRounds).toEqual([]);
+  }
+
+  // Every scenario after the first runs on the cluster that the launch script built.
+  async function launched(): Promise<void> {
+    if (!passed.includes('seed')) throw new Error('not run: it needs the cluster from the seed tutorial test, which failed');
+  }
+
+  // A scenario starts from a healthy cluster, so that one failure does not hide in the next.
+  async function healthyFirst(): Promise<void> {
+    await launched();
+    await s.waitHealthy(emu, { timeoutMs: 60000 });
+  }
+
+  beforeAll(async () => {
+    report('manifests under test', s.DIST);
+    emu = await s.startWithClient();
+    report('emulator state dir', emu.stateDir);
+  }, 60000);
+
+  afterAll(async () => {
+    if (!emu) return;
+    const keep = passed.length < 8;
+    await emu.stop({ keepLogs: keep });
+    if (keep) report('logs kept for the failed run', emu.stateDir);
+  }, 60000);
+
+  test('the seed tutorial: the launch script bootstraps, scales, deletes the bootstrap pod and a new master is elected', async () => {
+    await emu.request({ op: 'hold', match: 'delete pod redis-master' });
+    const script = s.launch(emu);
+    let scriptDone: any = null;
+    script.then((r: any) => { scriptDone = r; });
+
+    // The bootstrap master is ready and its sentinel monitors it (what the Kubernetes e2e asserted).
+    await until('the bootstrap pod logs', 120000, async () => {
+      if (scriptDone) throw new Error(`launch script ended early (${scriptDone.code}):\n${scriptDone.stdout}\n${scriptDone.stderr}`);
+      return READY.test(await logsOf('redis-master', 'master')) && MONITOR.test(await logsOf('redis-master', 'sentinel'));
+    });
+
+    // The script has scaled and verified; hold it just before it deletes the bootstrap pod.
+    await until('the launch script to reach the bootstrap delete', 180000, async () => {
+      if (scriptDone) throw new Error(`launch script ended before deleting the bootstrap pod (${scriptDone.code}):\n${scriptDone.stdout}\n${scriptDone.stderr}`);
+      return (await emu.request({ op: 'hold-status', match: 'delete pod redis-master' })).hits > 0;
+    });
+
+    // After scaling: every redis pod replicates from the bootstrap master, every sentinel monitors it.
+    const before = await s.agent(emu, ['state']);
+    report('state before the bootstrap delete', before);
+    const boot = before.redis.find((r: any) => r.pod === 'redis-master');
+    expect(boot && boot.role).toBe('master');
+    bootstrapIp = boot.ip;
+    expect(before.redis).toHaveLength(3);
+    for (const r of before.redis.filter((x: any) => x !== boot)) {
+      expect({ pod: r.pod, role: r.role, master: r.masterHost, link: r.link }).toEqual({ pod: r.pod, role: 'slave', master: bootstrapIp, link: 'up' });
+    }
+    expect(before.sentinels.length).toBeGreaterThanOrEqual(3);
+    for (const x of before.sentinels) expect({ pod: x.pod, master: x.master }).toEqual({ pod: x.pod, master: bootstrapIp });
+    for (const pod of await podNames('name=redis')) {
+      if (pod !== 'redis-master') expect(await logsOf(pod, 'redis')).toMatch(READY);
+    }
+    for (const pod of await podNames('redis-sentinel=true')) expect(await logsOf(pod, 'sentinel')).toMatch(MONITOR);
+
+    // Keys acknowledged by WAIT before the bootstrap pod goes; a Sentinel-aware client writing
+    // through the failover; a watch for two masters.
+    await writeAcked('seed', 1000);
+    seedWriter = await s.agentBackground(emu, ['writer', 'w-seed']);
+    seedMonitor = await s.agentBackground(emu, ['monitor']);
+    await s.sleep(2000);
+
+    await emu.request({ op: 'release', match: 'delete pod redis-master' });
+    const r = await script;
+    report('launch script', `exit ${r.code} in ${r.ms} ms`);
+    if (r.code !== 0) throw new Error(`launch script failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+
+    // A new master among the replicas, every replica follows it, all sentinels agree, both
+    // controllers at full count.
+    const h = await s.waitHealthy(emu, { notMaster: bootstrapIp, timeoutMs: 60000 });
+    expect(h.master.pod).toMatch(/^redis-[a-z0-9]{5}$/);
+    expect((await emu.kubectl(['get', 'pod', 'redis-master', '--ignore-not-found', '-o', 'name'])).stdout).toBe('');
+    passed.push('seed');
+  }, 420000);
+
+  test('no acknowledged write is lost when the bootstrap pod is deleted', async () => {
+    await launched();
+    await expectKeys();
+    passed.push('wait-keys');
+  }, 60000);
+
+  test('a Sentinel-aware client (ioredis) writes through the failover without losing acknowledged writes', async () => {
+    await launched();
+    const w = await seedWriter.stop();
+    checkWriter('bootstrap failover', w);
+    report('longest window without a successful write (ms)', w.longestGapMs);
+    checkMonitor('bootstrap failover', await seedMonitor.stop());
+    passed.push('ioredis');
+  }, 120000);
+
+  test('a second failover after the sentinel controller replaced a pod', async () => {
+    await healthyFirst();
+    const sentinels = await podNames('role=sentinel');
+    expect(sentinels.length).toBe(3);
+    const del = await emu.kubectl(['delete', 'pod', sentinels[0], '--wait=true', '--timeout=60s']);
+    expect(del.code).toBe(0);
+    await s.waitHealthy(emu, { timeoutMs: 90000 });
+
+    const writer = await s.agentBackground(emu, ['writer', 'w-second']);
+    const monitor = await s.agentBackground(emu, ['monitor']);
+    await writeAcked('second', 500);
+    const old = await s.masterPod(emu);
+    await emu.request({ op: 'delete-pod', pod: old.pod, gracePeriod: 0 });
+    const h = await s.waitHealthy(emu, { notMaster: old.ip, timeoutMs: 90000 });
+    report('second failover', `${old.pod} (${old.ip}) -> ${h.master.pod} (${h.master.ip})`);
+    checkWriter('second failover', await writer.stop());
+    checkMonitor('second failover', await monitor.stop());
+    await expectKeys();
+    passed.push('second');
+  }, 240000);
+
+  for (const [label, holdMs] of [['faster', 0], ['slower', 12000]] as Array<[string, number]>) {
+    test(`a crashed master keeps its data: its container restarts ${label} than down-after`, async () => {
+      await healthyFirst();
+      const writer = await s.agentBackground(emu, ['writer', `w-crash-${label}`]);
+      const monitor = await s.agentBackground(emu, ['monitor']);
+      await writeAcked(`crash-${label}`, 500);
+      const old = await s.masterPod(emu);
+      const pods = await emu.pods();
+      const before = pods.find((p: any) => p.name === old.pod).containers.find((c: any) => c.name === 'redis').restartCount;
+      const k = await emu.request({ op: 'kill', pod: old.pod, container: 'redis', match: 'redis-server', signal: 'SIGKILL', holdRestartMs: holdMs });
+      expect(k.killed.length).toBe(1);
+      await until('the container to restart', 60000, async () => {
+        const p = (await emu.pods()).find((x: any) => x.name === old.pod);
+        const c = p && p.containers.find((x: any) => x.name === 'redis');
+        return c && c.restartCount > before && c.state === 'running';
+      });
+      const h = await s.waitHealthy(emu, { timeoutMs: 90000 });
+      report(`crash ${label}`, `master was ${old.pod}, now ${h.master.pod}`);
+      checkWriter(`crash ${label}`, await writer.stop());
+      checkMonitor(`crash ${label}`, await monitor.stop());
+      await expectKeys();
+      passed.push(`crash-${label}`);
+    }, 240000);
+  }
+
+  test('no quorum, no failover: 2 of 3 sentinels cut off, the master killed', async () => {
+    await healthyFirst();
+    const sentinels = await podNames('role=sentinel');
+    expect(sentinels.length).toBe(3);
+    const old = await s.masterPod(emu);
+    const monitor = await s.agentBackground(emu, ['monitor']);
+    const cut = sentinels.slice(0, 2);
+    try {
+      for (const p of cut) await emu.request({ op: 'partition', pod: p, on: true });
+      await emu.request({ op: 'kill', pod: old.pod, container: 'redis', match: 'redis-server', signal: 'SIGKILL', holdRestartMs: 20000 });
+      // Three times down-after without quorum: no replica may be promoted.
+      const deadline = Date.now() + 15000;
+      while (Date.now() < deadline) {
+        const st = await s.agent(emu, ['state']);
+        const promoted = st.redis.filter((r: any) => r.role === 'master' && r.pod !== old.pod);
+        expect(promoted).toEqual([]);
+        await s.sleep(1000);
+      }
+    } finally {
+      for (const p of cut) await emu.request({ op: 'partition', pod: p, on: false });
+    }
+    const h = await s.waitHealthy(emu, { timeoutMs: 120000 });
+    report('after the quorum came back', `master ${h.master.pod} (was ${old.pod})`);
+    checkMonitor('no quorum', await monitor.stop());
+    await expectKeys();
+    passed.push('no-quorum');
+  }, 240000);
+
+  test('applying again is safe: kubectl apply -f dist and the launch script, still one master and every key', async () => {
+    await healthyFirst();
+    await writeAcked('again', 300);
+    const monitor = await s.agentBackground(emu, ['monitor']);
+    const a = await emu.kubectl(['apply', '-f', s.DIST]);
+    report('kubectl apply -f dist', a.stdout.trim());
+    expect(a.code).toBe(0);
+    const r = await s.launch(emu);
+    report('launch script again', `exit ${r.code} in ${r.ms} ms`);
+    if (r.code !== 0) throw new Error(`launch script failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+    await s.waitHealthy(emu, { timeoutMs: 90000 });
+    checkMonitor('apply again', await monitor.stop());
+    await expectKeys();
+    passed.push('again');
+  }, 420000);
+});

@@ -161,12 +161,22 @@ find_master_for_sentinel() {
 # - right before its next INFO of the master is due, so it relearns the replicas within a second,
 # and it waits until it has relearned them before it looks again.
 janitor() {
+  stuck=0
   while sleep "$JANITOR_INTERVAL_SECONDS"; do
+    if stuck_on_dead_master; then stuck=$((stuck + 1)); else stuck=0; fi
+    if [ "$stuck" -ge 2 ]; then
+      log "the master this sentinel monitors has been down for over $((2 * JANITOR_INTERVAL_SECONDS))s while the sentinel Service names the live master $(sentinel_master_addr): restarting with a fresh configuration"
+      rm -f "$SENTINEL_STATE_DIR/sentinel.conf"
+      kill "$$"
+      exit 0
+    fi
     reset_safe || continue
     rank=$(live_sentinel_ips | sort | grep -n -x -F "$POD_IP" | cut -d: -f1)
     sleep $(((${rank:-1} - 1) * JANITOR_STAGGER_SECONDS + $(random_below 3)))
     reset_safe || continue
     wait_for_info_due
+    # Checked again right before the reset: a reset in the middle of a failover undoes it.
+    reset_safe || continue
     stale=$(dead_sentinels)
     log "forgetting $stale sentinel(s) down for over ${DOWN_AFTER_MS}ms: SENTINEL RESET $MASTER_NAME"
     rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL reset "$MASTER_NAME" >/dev/null || true
@@ -177,6 +187,16 @@ janitor() {
     done
     log "relearned $(local_master_field num-slaves) replica(s) and $(local_master_field num-other-sentinels) sentinel(s) after the reset"
   done
+}
+
+# stuck_on_dead_master: this sentinel's master is down, and the sentinel Service names another
+# master that answers as one. A sentinel can miss a failover (it was cut off, or restarted while the
+# master died); with a dead master it has no instance left to hear the new configuration from.
+stuck_on_dead_master() {
+  case $(local_master_field flags) in *s_down*) ;; *) return 1 ;; esac
+  mine=$(rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
+  addr=$(sentinel_master_addr) || return 1
+  [ "${addr% *}" != "$mine" ] && [ "$(redis_role "${addr% *}" "${addr#* }")" = master ]
 }
 
 local_master_field() {

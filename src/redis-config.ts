@@ -18,7 +18,7 @@ const JANITOR_INTERVAL_SECONDS = 10;
 const INFO_DUE_MS = 9000;
 /** How often a Redis checks that it follows the master the sentinels name, and how many checks in
  * a row a master that the sentinels do not name waits before it steps down. */
-const FOLLOW_INTERVAL_SECONDS = 3;
+const FOLLOW_INTERVAL_SECONDS = 1;
 const FOLLOW_STRIKES = 3;
 
 /**

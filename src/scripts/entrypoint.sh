@@ -149,14 +149,15 @@ find_master_for_sentinel() {
   done
 }
 
-# janitor: Sentinel never forgets a peer. Sentinel pods of a controller come back with new IPs, so
-# dead sentinels pile up and, past a point, a majority of the known sentinels can no longer be
-# reached (kubernetes/kubernetes#18193). A sentinel that knows sentinels down for longer than
-# down-after forgets them with SENTINEL RESET and relearns the live ones. A reset also forgets the
-# replicas until the next INFO of the master, and a sentinel without replicas that leads a failover
-# aborts it; so the janitor resets only
-# - for dead sentinels (dead replica entries are harmless and follow every failover),
+# janitor: Sentinel never forgets a peer. Pods of a controller come back with new IPs, so dead
+# sentinels and replicas pile up. Past a point a majority of the known sentinels can no longer be
+# reached (kubernetes/kubernetes#18193), and a failover leader with parallel-syncs 1 spends its
+# reconfiguration slot on a dead replica for up to 10 s before it reaches a live one. A sentinel
+# that knows entries down for longer than down-after forgets them with SENTINEL RESET and relearns
+# the live ones. A reset also forgets the replicas until the next INFO of the master, and a sentinel
+# without replicas that leads a failover aborts it; so the janitor resets only
 # - while the master is healthy and every live sentinel, itself included, knows its replicas,
+#   checked again right before the reset,
 # - one sentinel at a time, ranked by IP,
 # - right before its next INFO of the master is due, so it relearns the replicas within a second,
 # and it waits until it has relearned them before it looks again.
@@ -177,8 +178,8 @@ janitor() {
     wait_for_info_due
     # Checked again right before the reset: a reset in the middle of a failover undoes it.
     reset_safe || continue
-    stale=$(dead_sentinels)
-    log "forgetting $stale sentinel(s) down for over ${DOWN_AFTER_MS}ms: SENTINEL RESET $MASTER_NAME"
+    stale=$(dead_entries)
+    log "forgetting $stale sentinel/replica entries down for over ${DOWN_AFTER_MS}ms: SENTINEL RESET $MASTER_NAME"
     rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL reset "$MASTER_NAME" >/dev/null || true
     waited=0
     while [ "$waited" -lt 30 ] && [ "$(local_master_field num-slaves)" = 0 ]; do
@@ -203,15 +204,18 @@ local_master_field() {
   rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME" | field "$1"
 }
 
-dead_sentinels() {
-  rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME" |
-    awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 ~ /s_down/ { n++ } END { print n + 0 }'
+# dead_entries: how many known sentinels and replicas are down.
+dead_entries() {
+  {
+    rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME"
+    rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL replicas "$MASTER_NAME"
+  } | awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 ~ /s_down/ { n++ } END { print n + 0 }'
 }
 
-# reset_safe: dead sentinels are known, the master is healthy, and every live sentinel knows at
+# reset_safe: dead entries are known, the master is healthy, and every live sentinel knows at
 # least one replica (none is relearning after a reset of its own).
 reset_safe() {
-  [ "$(dead_sentinels)" -gt 0 ] || return 1
+  [ "$(dead_entries)" -gt 0 ] || return 1
   for ip in $(live_sentinel_ips); do
     reply=$(rcli "$ip" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME")
     [ "$(printf '%s\n' "$reply" | field flags)" = master ] || return 1

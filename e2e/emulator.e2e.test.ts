@@ -4,7 +4,7 @@
  * reach ready endpoints only, controllers replace and scale down (adoption is exercised by the
  * bootstrap pod in redis-sentinel.e2e.test.ts). See e2e/README.md.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
+ 
 export {}; // a module, not a global script: its names stay its own
 const path = require('path');
 const { canRun, Emulator } = require('./lib/harness');

@@ -4,7 +4,7 @@
  * failure scenarios in order, so each test starts from the state the previous one left, as an
  * operator's cluster would. See e2e/README.md.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
+ 
 export {}; // a module, not a global script: its names stay its own
 const { canRun } = require('./lib/harness');
 const s = require('./lib/scenario');
@@ -31,7 +31,7 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
 }
 
 function report(name: string, value: unknown): void {
-  // eslint-disable-next-line no-console
+   
   console.log(`[e2e] ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 }
 

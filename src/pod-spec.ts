@@ -58,43 +58,61 @@ export const POD_SECURITY: k8s.PodSecurityContext = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-/**
- * A Redis server container. `masterRole` sets the seed's `MASTER: "true"` (bootstrap pod only);
- * without it the container is a replica of whatever master the sentinels name.
- */
-export function redisContainer(s: RedisSentinelSettings, name: string, masterRole: boolean): k8s.Container {
+/** What tells the Redis and the sentinel container apart; the rest they share. */
+interface Role {
+  readonly name: string;
+  readonly roleEnv: k8s.EnvVar[];
+  readonly port: number;
+  readonly resources: ResolvedResources;
+  readonly probe: 'redis-ready' | 'sentinel-ready';
+  readonly stateVolume: string;
+  readonly statePath: string;
+}
+
+function container(s: RedisSentinelSettings, r: Role): k8s.Container {
   return {
-    name,
+    name: r.name,
     image: s.image,
     command: ['sh', script(s, ENTRYPOINT)],
-    env: [...(masterRole ? [{ name: 'MASTER', value: 'true' }] : []), ...POD_ENV],
-    ports: [{ containerPort: s.redisPort }],
-    resources: resources(s.redisResources),
-    readinessProbe: readinessProbe(s, 'redis-ready'),
+    env: [...r.roleEnv, ...POD_ENV],
+    ports: [{ containerPort: r.port }],
+    resources: resources(r.resources),
+    readinessProbe: readinessProbe(s, r.probe),
     securityContext: CONTAINER_SECURITY,
     volumeMounts: [
-      { name: VOLUMES.data, mountPath: s.paths.dataDir },
+      { name: r.stateVolume, mountPath: r.statePath },
       { name: VOLUMES.config, mountPath: s.paths.configDir, readOnly: true },
     ],
   };
 }
 
+/**
+ * A Redis server container. `masterRole` sets the seed's `MASTER: "true"` (bootstrap pod only);
+ * without it the container is a replica of whatever master the sentinels name.
+ */
+export function redisContainer(s: RedisSentinelSettings, name: string, masterRole: boolean): k8s.Container {
+  return container(s, {
+    name,
+    roleEnv: masterRole ? [{ name: 'MASTER', value: 'true' }] : [],
+    port: s.redisPort,
+    resources: s.redisResources,
+    probe: 'redis-ready',
+    stateVolume: VOLUMES.data,
+    statePath: s.paths.dataDir,
+  });
+}
+
 /** A sentinel container (`SENTINEL: "true"`, as in the seed). */
 export function sentinelContainer(s: RedisSentinelSettings): k8s.Container {
-  return {
+  return container(s, {
     name: 'sentinel',
-    image: s.image,
-    command: ['sh', script(s, ENTRYPOINT)],
-    env: [{ name: 'SENTINEL', value: 'true' }, ...POD_ENV],
-    ports: [{ containerPort: s.sentinelPort }],
-    resources: resources(s.sentinelResources),
-    readinessProbe: readinessProbe(s, 'sentinel-ready'),
-    securityContext: CONTAINER_SECURITY,
-    volumeMounts: [
-      { name: VOLUMES.sentinelState, mountPath: s.paths.sentinelStateDir },
-      { name: VOLUMES.config, mountPath: s.paths.configDir, readOnly: true },
-    ],
-  };
+    roleEnv: [{ name: 'SENTINEL', value: 'true' }],
+    port: s.sentinelPort,
+    resources: s.sentinelResources,
+    probe: 'sentinel-ready',
+    stateVolume: VOLUMES.sentinelState,
+    statePath: s.paths.sentinelStateDir,
+  });
 }
 
 /** The volumes a pod needs for the given containers. */

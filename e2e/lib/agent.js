@@ -1,0 +1,279 @@
+'use strict';
+// Runs inside the client pod (its network and mount namespaces), so it reaches Redis only the way
+// an application in the cluster would: by the sentinel Service's name, or by pod IP. The test
+// starts it through the harness; it prints one JSON line with its result (and, for the long-running
+// modes, stops on "stop" from stdin).
+//
+//   agent.js state                      roles as each Redis and each Sentinel pod reports them
+//   agent.js write-wait PREFIX N        N keys through the current master, each acknowledged by WAIT 1
+//   agent.js read PREFIX N              which of PREFIX:0..N-1 the current master lacks
+//   agent.js writer PREFIX              ioredis (sentinels option) writing until "stop"
+//   agent.js monitor                    polls every Redis pod: how many masters accept writes at once
+//   agent.js events                     sentinel pub/sub events (+sdown, +odown, +switch-master, ...)
+
+const net = require('net');
+const path = require('path');
+const resp = require('./resp');
+
+const SENTINEL_HOST = process.env.K8E_SENTINEL_HOST || 'redis-sentinel';
+const SENTINEL_PORT = Number(process.env.K8E_SENTINEL_PORT || 26379);
+const MASTER_NAME = process.env.K8E_MASTER_NAME || 'mymaster';
+const REDIS_PORT = Number(process.env.K8E_REDIS_PORT || 6379);
+
+function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+function daemon(req) {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(process.env.K8E_SOCKET);
+    let buf = '';
+    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
+    c.on('data', (d) => { buf += d; });
+    c.on('error', reject);
+    c.on('close', () => {
+      const m = buf.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.t === 'result' || x.t === 'error');
+      if (!m || m.t === 'error') reject(new Error(m ? m.message : 'no answer')); else resolve(m);
+    });
+  });
+}
+
+async function podsWith(containerName) {
+  const { pods } = await daemon({ op: 'pods' });
+  return pods.filter((p) => !p.terminating && p.phase === 'Running' && p.containers.some((c) => containerName(c.name)));
+}
+
+const isRedis = (n) => n === 'redis' || n === 'master';
+const isSentinel = (n) => n === 'sentinel';
+
+async function state() {
+  const out = { redis: [], sentinels: [] };
+  for (const p of await podsWith(isRedis)) {
+    const r = { pod: p.name, ip: p.ip };
+    try {
+      const info = await resp.one(p.ip, REDIS_PORT, ['INFO', 'replication'], 1500);
+      r.role = resp.infoField(info, 'role');
+      r.masterHost = resp.infoField(info, 'master_host');
+      r.link = resp.infoField(info, 'master_link_status');
+      r.connectedSlaves = Number(resp.infoField(info, 'connected_slaves') || 0);
+      const keys = await resp.one(p.ip, REDIS_PORT, ['DBSIZE'], 1500);
+      r.dbsize = keys;
+    } catch (e) { r.error = e.message; }
+    out.redis.push(r);
+  }
+  for (const p of await podsWith(isSentinel)) {
+    const s = { pod: p.name, ip: p.ip };
+    try {
+      const [addr, ck, sentinels, replicas] = await resp.call(p.ip, SENTINEL_PORT, [
+        ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], ['SENTINEL', 'ckquorum', MASTER_NAME],
+        ['SENTINEL', 'sentinels', MASTER_NAME], ['SENTINEL', 'replicas', MASTER_NAME]], 1500);
+      s.master = Array.isArray(addr) ? addr[0] : null;
+      s.ckquorum = ck instanceof Error ? ck.message : ck;
+      const flags = (arr) => (Array.isArray(arr) ? arr : []).map((e) => { const o = {}; for (let i = 0; i < e.length; i += 2) o[e[i]] = e[i + 1]; return o; });
+      s.knownSentinels = flags(sentinels).map((o) => `${o.ip}:${o.flags}`);
+      s.knownReplicas = flags(replicas).map((o) => `${o.ip}:${o.flags}`);
+    } catch (e) { s.error = e.message; }
+    out.sentinels.push(s);
+  }
+  return out;
+}
+
+async function currentMaster() {
+  const addr = await resp.one(SENTINEL_HOST, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], 2000);
+  if (!Array.isArray(addr)) throw new Error(`no master from ${SENTINEL_HOST}: ${addr}`);
+  return { host: addr[0], port: Number(addr[1]) };
+}
+
+async function writeWait(prefix, n) {
+  const m = await currentMaster();
+  const acked = [];
+  const notAcked = [];
+  const batch = 50;
+  for (let i = 0; i < n; i += batch) {
+    const cmds = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) cmds.push(['SET', `${prefix}:${j}`, `v${j}`]);
+    cmds.push(['WAIT', '1', '2000']);
+    const replies = await resp.call(m.host, m.port, cmds, 5000);
+    const waited = replies[replies.length - 1];
+    for (let j = 0; j < cmds.length - 1; j++) {
+      const ok = replies[j] === 'OK' && typeof waited === 'number' && waited >= 1;
+      (ok ? acked : notAcked).push(cmds[j][1]);
+    }
+  }
+  return { master: m.host, acked: acked.length, notAcked: notAcked.length };
+}
+
+async function read(prefix, n) {
+  const m = await currentMaster();
+  const missing = [];
+  const batch = 200;
+  for (let i = 0; i < n; i += batch) {
+    const keys = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) keys.push(`${prefix}:${j}`);
+    const [vals] = await resp.call(m.host, m.port, [['MGET', ...keys]], 5000);
+    vals.forEach((v, k) => { if (v === null) missing.push(keys[k]); });
+  }
+  return { master: m.host, checked: n, missing: missing.length, sample: missing.slice(0, 10) };
+}
+
+function onStop(fn) {
+  let buf = '';
+  process.stdin.on('data', (d) => { buf += d; if (buf.includes('stop')) fn(); });
+  process.on('SIGTERM', fn);
+}
+
+// A Sentinel-aware application: ioredis with the sentinels option, through the sentinel Service.
+async function writer(prefix) {
+  const Redis = require(require.resolve('ioredis', { paths: [path.resolve(__dirname, '../..')] }));
+  const r = new Redis({
+    sentinels: [{ host: SENTINEL_HOST, port: SENTINEL_PORT }],
+    name: MASTER_NAME,
+    connectTimeout: 1000,
+    commandTimeout: 1500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => 100,
+    sentinelRetryStrategy: () => 100,
+    reconnectOnError: (err) => (/READONLY|NOREPLICAS/.test(err.message) ? 2 : false),
+    failoverDetector: true,
+    lazyConnect: false,
+  });
+  r.on('error', () => { /* counted per command */ });
+  let stopping = false;
+  onStop(() => { stopping = true; });
+  const acked = [];
+  const masterOnly = [];
+  const errors = {};
+  const okTimes = [];
+  let seq = 0;
+  const started = Date.now();
+  while (!stopping) {
+    const key = `${prefix}:${seq++}`;
+    try {
+      await r.set(key, String(Date.now()));
+      const n = await r.wait(1, 1000);
+      if (n >= 1) { acked.push(key); okTimes.push(Date.now()); } else masterOnly.push(key);
+    } catch (e) {
+      const kind = e.message.replace(/[0-9.:]+/g, '#').slice(0, 60);
+      errors[kind] = (errors[kind] || 0) + 1;
+      await sleep(20);
+    }
+    await sleep(5);
+  }
+  const stopped = Date.now();
+  // Verify against the master the sentinels name now, with a fresh one-shot client.
+  let lost = null;
+  let lostSample = [];
+  let verifyMaster = null;
+  for (let attempt = 0; attempt < 20 && lost === null; attempt++) {
+    try {
+      const m = await currentMaster();
+      verifyMaster = m.host;
+      const missing = [];
+      for (let i = 0; i < acked.length; i += 500) {
+        const keys = acked.slice(i, i + 500);
+        const [vals] = await resp.call(m.host, m.port, [['MGET', ...keys]], 5000);
+        vals.forEach((v, k) => { if (v === null) missing.push(keys[k]); });
+      }
+      const masterOnlyPresent = [];
+      for (let i = 0; i < masterOnly.length; i += 500) {
+        const keys = masterOnly.slice(i, i + 500);
+        const [vals] = await resp.call(m.host, m.port, [['MGET', ...keys]], 5000);
+        vals.forEach((v, k) => { if (v !== null) masterOnlyPresent.push(keys[k]); });
+      }
+      lost = missing.length;
+      lostSample = missing.slice(0, 10);
+      errors.masterOnlyPresentAfter = masterOnlyPresent.length;
+    } catch (e) { await sleep(500); }
+  }
+  let longestGap = 0;
+  let gapEnd = null;
+  let prev = started;
+  for (const t of [...okTimes, stopped]) {
+    if (t - prev > longestGap) { longestGap = t - prev; gapEnd = t; }
+    prev = t;
+  }
+  r.disconnect();
+  return {
+    attempted: seq, acked: acked.length, masterOnly: masterOnly.length, errors, lost, lostSample,
+    verifyMaster, longestGapMs: longestGap, longestGapEndedAt: gapEnd, okTimes: process.env.K8E_OK_TIMES ? okTimes : undefined,
+    started, stopped,
+  };
+}
+
+// Split-brain watch: every 200 ms, every Redis pod is asked for its role, and every one that says
+// master gets a probe write. Two or more accepting a write in the same round is a split brain.
+async function monitor() {
+  let stopping = false;
+  onStop(() => { stopping = true; });
+  let rounds = 0;
+  let maxAccepting = 0;
+  const splitRounds = [];
+  const masterTimeline = [];
+  let lastMasters = '';
+  while (!stopping) {
+    rounds++;
+    let pods = [];
+    try { pods = await podsWith(isRedis); } catch (e) { /* daemon busy */ }
+    const accepting = [];
+    await Promise.all(pods.map(async (p) => {
+      try {
+        const [info, set] = await resp.call(p.ip, REDIS_PORT, [['INFO', 'replication'], ['SET', 'k8e:monitor', `${Date.now()}`]], 500);
+        if (resp.infoField(info, 'role') === 'master' && set === 'OK') accepting.push(`${p.name}@${p.ip}`);
+      } catch (e) { /* down or unreachable */ }
+    }));
+    accepting.sort();
+    maxAccepting = Math.max(maxAccepting, accepting.length);
+    if (accepting.length > 1) splitRounds.push({ t: Date.now(), accepting });
+    const key = accepting.join(',');
+    if (key !== lastMasters) { masterTimeline.push({ t: Date.now(), accepting }); lastMasters = key; }
+    await sleep(200);
+  }
+  return { rounds, maxAccepting, splitRounds: splitRounds.slice(0, 20), masterTimeline };
+}
+
+// Sentinel events from every sentinel pod (new pods are picked up every second).
+async function events() {
+  let stopping = false;
+  onStop(() => { stopping = true; });
+  const subs = new Map();
+  const evs = [];
+  const subscribe = (p) => {
+    const s = net.connect({ host: p.ip, port: SENTINEL_PORT });
+    let buf = '';
+    s.on('connect', () => s.write('*2\r\n$10\r\nPSUBSCRIBE\r\n$1\r\n*\r\n'));
+    s.on('data', (d) => {
+      buf += d.toString();
+      // Messages arrive as RESP arrays: pmessage, pattern, channel, payload.
+      const re = /\*4\r\n\$8\r\npmessage\r\n\$1\r\n\*\r\n\$\d+\r\n([^\r]*)\r\n\$\d+\r\n([^\r]*)\r\n/g;
+      let m;
+      let last = 0;
+      while ((m = re.exec(buf))) { evs.push({ t: Date.now(), sentinel: p.name, channel: m[1], msg: m[2] }); last = re.lastIndex; }
+      if (last) buf = buf.slice(last);
+    });
+    s.on('error', () => { subs.delete(p.name); });
+    s.on('close', () => { subs.delete(p.name); });
+    subs.set(p.name, s);
+  };
+  while (!stopping) {
+    try {
+      for (const p of await podsWith(isSentinel)) if (!subs.has(p.name)) subscribe(p);
+    } catch (e) { /* retry */ }
+    await sleep(500);
+  }
+  for (const s of subs.values()) s.destroy();
+  return { events: evs };
+}
+
+async function main() {
+  const [mode, ...args] = process.argv.slice(2);
+  let result;
+  if (mode === 'state') result = await state();
+  else if (mode === 'write-wait') result = await writeWait(args[0], Number(args[1]));
+  else if (mode === 'read') result = await read(args[0], Number(args[1]));
+  else if (mode === 'writer') result = await writer(args[0]);
+  else if (mode === 'monitor') result = await monitor();
+  else if (mode === 'events') result = await events();
+  else throw new Error(`unknown mode ${mode}`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+main().catch((e) => { process.stderr.write(`${e.stack}\n`); process.exit(1); });

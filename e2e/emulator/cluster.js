@@ -7,6 +7,10 @@
 
 const fs = require('fs');
 const path = require('path');
+
+/** The checkout this emulator runs from, and whether a pod's private /tmp would hide it. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const REPO_UNDER_TMP = REPO_ROOT === '/tmp' || REPO_ROOT.startsWith('/tmp/');
 const net = require('net');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
@@ -373,6 +377,7 @@ class Cluster extends EventEmitter {
     fs.mkdirSync(path.join(pod.dir, 'etc'), { recursive: true });
     fs.mkdirSync(path.join(pod.dir, 'tmp'), { recursive: true, mode: 0o1777 });
     fs.chmodSync(path.join(pod.dir, 'tmp'), 0o1777);
+    if (REPO_UNDER_TMP) fs.mkdirSync(path.join(pod.dir, 'tmp', path.relative('/tmp', REPO_ROOT)), { recursive: true });
     fs.writeFileSync(path.join(pod.dir, 'etc', 'hosts'), this.hostsFile(pod));
     fs.writeFileSync(path.join(pod.dir, 'etc', 'resolv.conf'),
       `# k8e: no DNS server; names resolve through /etc/hosts only\nnameserver 192.0.2.53\nsearch ${pod.ns}.svc.cluster.local svc.cluster.local cluster.local\noptions attempts:1 timeout:1\n`);
@@ -414,7 +419,10 @@ class Cluster extends EventEmitter {
       `mount --bind ${shQuote(path.join(pod.dir, 'etc', 'hosts'))} /etc/hosts`,
       `mount --bind ${shQuote(path.join(pod.dir, 'etc', 'resolv.conf'))} /etc/resolv.conf`,
       `hostname ${shQuote(pod.name)}`,
-      `mount --bind ${shQuote(path.join(pod.dir, 'tmp'))} /tmp`,
+      // A checkout under /tmp (CI may clone there) stays visible through the pod's private /tmp:
+      // the in-pod test agent runs from it.
+      ...(REPO_UNDER_TMP ? [`mount --bind ${shQuote(REPO_ROOT)} ${shQuote(path.join(pod.dir, 'tmp', path.relative('/tmp', REPO_ROOT)))}`] : []),
+      `mount --rbind ${shQuote(path.join(pod.dir, 'tmp'))} /tmp`,
       // The host's root file system is read-only inside pods: a container can write only to its
       // volumes and /tmp, never to the host.
       'mount -o remount,bind,ro /',

@@ -46,10 +46,12 @@ running_pods() {
     awk 'NF == 2 { print $1, $2 }'
 }
 
-# wait_until TIMEOUT WHAT HINT CHECK [ARGS...]
+# wait_until TIMEOUT WHAT HINT CHECK [ARGS...]. LAUNCH_MAX_WAIT_SECONDS caps every wait.
 wait_until() {
-  local timeout=$1 what=$2 hint=$3 deadline=$((SECONDS + $1)) last=''
+  local timeout=$1 what=$2 hint=$3 last='' deadline
   shift 3
+  if [[ -n "${LAUNCH_MAX_WAIT_SECONDS:-}" ]] && ((LAUNCH_MAX_WAIT_SECONDS < timeout)); then timeout=$LAUNCH_MAX_WAIT_SECONDS; fi
+  deadline=$((SECONDS + timeout))
   say "waiting (up to ${timeout}s) until $what"
   while true; do
     if last=$("$@" 2>&1); then

@@ -415,7 +415,7 @@ function resolveResources(prop: string, resources: ContainerResources | undefine
   for (const key of Object.keys(requests)) {
     const limit = limits[key];
     if (limit !== undefined && quantity(requests[key]) > quantity(limit)) {
-      throw new RedisSentinelPropError(`${prop}.${key === 'cpu' ? 'cpu' : key === 'memory' ? 'memory' : 'ephemeralStorage'}`,
+      throw new RedisSentinelPropError(`${prop}.${RESOURCE_PROPS[key]}`,
         { request: requests[key], limit }, 'a request above its limit is rejected by the API server', 'lower the request or raise the limit');
     }
   }
@@ -424,6 +424,9 @@ function resolveResources(prop: string, resources: ContainerResources | undefine
     ...(Object.keys(requests).length ? { requests } : {}),
   };
 }
+
+/** The ContainerResources prop of each Kubernetes resource name, for error messages. */
+const RESOURCE_PROPS: Record<string, string> = { 'cpu': 'cpu', 'memory': 'memory', 'ephemeral-storage': 'ephemeralStorage' };
 
 /** Compares the quantities this file writes: plain cores, millicores (`m`) and mebibytes (`Mi`). */
 function quantity(q: string): number {

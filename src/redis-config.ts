@@ -83,7 +83,6 @@ export function clusterEnv(s: RedisSentinelSettings): string {
     CLI_TIMEOUT_SECONDS,
     BOOTSTRAP_QUERIES,
     JANITOR_INTERVAL_SECONDS,
-    JANITOR_STAGGER_SECONDS: Math.max(JANITOR_INTERVAL_SECONDS, Math.ceil((2 * s.downAfterMs) / 1000)),
     INFO_DUE_MS,
     FOLLOW_INTERVAL_SECONDS,
     FOLLOW_STRIKES,

@@ -149,18 +149,20 @@ find_master_for_sentinel() {
   done
 }
 
-# janitor: Sentinel never forgets a peer. Pods of a controller come back with new IPs, so dead
-# sentinels and replicas pile up. Past a point a majority of the known sentinels can no longer be
-# reached (kubernetes/kubernetes#18193), and a failover leader with parallel-syncs 1 spends its
-# reconfiguration slot on a dead replica for up to 10 s before it reaches a live one. A sentinel
-# that knows entries down for longer than down-after forgets them with SENTINEL RESET and relearns
-# the live ones. A reset also forgets the replicas until the next INFO of the master, and a sentinel
-# without replicas that leads a failover aborts it; so the janitor resets only
-# - while the master is healthy and every live sentinel, itself included, knows its replicas,
-#   checked again right before the reset,
-# - one sentinel at a time, ranked by IP,
+# janitor: Sentinel never forgets a peer. Sentinel pods of a controller come back with new IPs, so
+# dead sentinels pile up and, past a point, a majority of the known sentinels can no longer be
+# reached (kubernetes/kubernetes#18193). A sentinel that knows sentinels down for longer than
+# down-after forgets them with SENTINEL RESET and relearns the live ones. A reset also forgets the
+# replicas until the next INFO of the master, and a sentinel without replicas that leads a failover
+# aborts it; so the janitor resets
+# - only for dead sentinels: dead replica entries follow every failover, and resetting for them
+#   would often coincide with the next failure (follow_sentinels covers the replicas instead),
+# - only while the master is healthy and every live sentinel, itself included, knows its replicas,
+# - only when every live sentinel with a lower IP knows no dead sentinel, so that one sentinel at a
+#   time resets: two blind sentinels are a majority that cannot fail over,
 # - right before its next INFO of the master is due, so it relearns the replicas within a second,
-# and it waits until it has relearned them before it looks again.
+#   with the rules checked again just before the reset,
+# and it waits until it has relearned the replicas before it looks again.
 janitor() {
   stuck=0
   while sleep "$JANITOR_INTERVAL_SECONDS"; do
@@ -172,14 +174,10 @@ janitor() {
       exit 0
     fi
     reset_safe || continue
-    rank=$(live_sentinel_ips | sort | grep -n -x -F "$POD_IP" | cut -d: -f1)
-    sleep $(((${rank:-1} - 1) * JANITOR_STAGGER_SECONDS + $(random_below 3)))
-    reset_safe || continue
+    sleep "$(random_below 3)"
     wait_for_info_due
-    # Checked again right before the reset: a reset in the middle of a failover undoes it.
     reset_safe || continue
-    stale=$(dead_entries)
-    log "forgetting $stale sentinel/replica entries down for over ${DOWN_AFTER_MS}ms: SENTINEL RESET $MASTER_NAME"
+    log "forgetting $(dead_sentinels "$LOCAL_ADDR") sentinel(s) down for over ${DOWN_AFTER_MS}ms: SENTINEL RESET $MASTER_NAME"
     rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL reset "$MASTER_NAME" >/dev/null || true
     waited=0
     while [ "$waited" -lt 30 ] && [ "$(local_master_field num-slaves)" = 0 ]; do
@@ -204,22 +202,24 @@ local_master_field() {
   rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME" | field "$1"
 }
 
-# dead_entries: how many known sentinels and replicas are down.
-dead_entries() {
-  {
-    rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME"
-    rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL replicas "$MASTER_NAME"
-  } | awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 ~ /s_down/ { n++ } END { print n + 0 }'
+# dead_sentinels IP: how many sentinels the sentinel at IP knows as down.
+dead_sentinels() {
+  rcli "$1" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME" |
+    awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 ~ /s_down/ { n++ } END { print n + 0 }'
 }
 
-# reset_safe: dead entries are known, the master is healthy, and every live sentinel knows at
-# least one replica (none is relearning after a reset of its own).
+# reset_safe: this sentinel knows dead sentinels, the master is healthy, every live sentinel knows
+# at least one replica (none is relearning after a reset of its own), and none with a lower IP
+# still has dead sentinels to forget.
 reset_safe() {
-  [ "$(dead_entries)" -gt 0 ] || return 1
+  [ "$(dead_sentinels "$LOCAL_ADDR")" -gt 0 ] || return 1
   for ip in $(live_sentinel_ips); do
     reply=$(rcli "$ip" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME")
     [ "$(printf '%s\n' "$reply" | field flags)" = master ] || return 1
     [ "$(printf '%s\n' "$reply" | field num-slaves)" -gt 0 ] 2>/dev/null || return 1
+    if [ "$ip" != "$POD_IP" ] && [ "$(printf '%s\n%s\n' "$ip" "$POD_IP" | sort | head -n 1)" = "$ip" ]; then
+      [ "$(dead_sentinels "$ip")" -eq 0 ] || return 1
+    fi
   done
 }
 

@@ -40,6 +40,7 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
           .replace(/^SENTINEL_STATE_DIR=.*$/m, `SENTINEL_STATE_DIR='${join(dir, 'sentinel')}'`)
           .replace(/^RETRY_SECONDS=.*$/m, "RETRY_SECONDS='1'")
           .replace(/^FOLLOW_INTERVAL_SECONDS=.*$/m, "FOLLOW_INTERVAL_SECONDS='1'")
+          .replace(/^FOLLOW_STRIKES=.*$/m, "FOLLOW_STRIKES='3'")
           .replace(/^DISCOVERY_TIMEOUT_SECONDS=.*$/m, "DISCOVERY_TIMEOUT_SECONDS='20'");
       }
       writeFileSync(join(dir, 'config', file), t);

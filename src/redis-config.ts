@@ -16,10 +16,12 @@ const BOOTSTRAP_QUERIES = 3;
 const JANITOR_INTERVAL_SECONDS = 10;
 /** Sentinel asks a master for INFO every 10 s; the janitor resets when the next one is this close. */
 const INFO_DUE_MS = 9000;
-/** How often a Redis checks that it follows the master the sentinels name, and how many checks in
- * a row a master that the sentinels do not name waits before it steps down. */
+/** How often a Redis checks that it follows the master the sentinels name. */
 const FOLLOW_INTERVAL_SECONDS = 1;
-const FOLLOW_STRIKES = 3;
+/** How many checks in a row (30 s) a master that the sentinels do not name waits before it steps
+ * down: long enough that a sentinel still answering from before a failover cannot demote the new
+ * master, since every check must name the same other live master. */
+const FOLLOW_STRIKES = 30;
 
 /**
  * redis.conf of every Redis server. Whether it starts as master or replica is decided at start-up

@@ -28,9 +28,9 @@ run_redis_server() {
 #   This catches a replica that joined a master just before it went away (a controller starts the
 #   replacement pod while the deleted pod is still shutting down): the new master never listed it,
 #   so the sentinels cannot reconfigure it.
-# - A master that the sentinels do not name, while the master they name answers as one, steps down
-#   after FOLLOW_STRIKES checks in a row: a cut-off old master that the sentinels forgot must not
-#   stay a second master.
+# - A master that the sentinels do not name steps down after FOLLOW_STRIKES checks in a row that all
+#   name the same other master, answering as one: a cut-off old master that the sentinels forgot
+#   must not stay a second master.
 follow_sentinels() {
   strikes=0
   while sleep "$FOLLOW_INTERVAL_SECONDS"; do
@@ -50,7 +50,12 @@ follow_sentinels() {
         rcli "$LOCAL_ADDR" "$REDIS_PORT" REPLICAOF "$host" "$port" >/dev/null || true
         ;;
       master)
-        if [ "$(redis_role "$host" "$port")" = master ]; then strikes=$((strikes + 1)); else strikes=0; fi
+        if [ "$(redis_role "$host" "$port")" = master ] && [ "$addr" = "${named:-$addr}" ]; then
+          strikes=$((strikes + 1))
+        else
+          strikes=0
+        fi
+        named=$addr
         [ "$strikes" -ge "$FOLLOW_STRIKES" ] || continue
         log "this Redis is a master but the sentinels name the live master $host:$port: stepping down to its replica"
         rcli "$LOCAL_ADDR" "$REDIS_PORT" REPLICAOF "$host" "$port" >/dev/null || true

@@ -142,7 +142,7 @@ check_bootstrap_master() {
   local ip role addr
   ip=$(k get pod "$BOOTSTRAP_POD" -o jsonpath='{.status.podIP}' --ignore-not-found)
   if [[ -z "$ip" ]]; then echo "pod/$BOOTSTRAP_POD has no IP yet"; return 1; fi
-  role=$(rcli "$BOOTSTRAP_POD" master "$REDIS_PORT" INFO replication | sed -n 's/^role://p')
+  role=$(role_of "$BOOTSTRAP_POD")
   if [[ "$role" != master ]]; then echo "the bootstrap Redis reports role '${role:-none}'"; return 1; fi
   addr=$(rcli "$BOOTSTRAP_POD" sentinel "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
   if [[ "$addr" != "$ip" ]]; then echo "the bootstrap sentinel monitors '${addr:-nothing}', not $ip"; return 1; fi
@@ -185,7 +185,7 @@ check_new_master() {
   if [[ -n "$BOOTSTRAP_IP" && "$ip" == "$BOOTSTRAP_IP" ]]; then echo "the sentinels still name the deleted bootstrap pod ($ip)"; return 1; fi
   pod=$(pod_with_ip "$ip")
   if [[ -z "$pod" || "$pod" == "$BOOTSTRAP_POD" ]]; then echo "the master $ip is not a pod of rc/$REDIS_RC"; return 1; fi
-  if [[ "$(rcli "$pod" redis "$REDIS_PORT" INFO replication | sed -n 's/^role://p')" != master ]]; then
+  if [[ "$(role_of "$pod")" != master ]]; then
     echo "$pod ($ip) does not answer as master"; return 1
   fi
   echo "master $pod ($ip)"
@@ -212,6 +212,9 @@ check_controllers_ready() {
 
 # redis_container POD: the bootstrap pod's Redis container is `master`, the controller's `redis`.
 redis_container() { if [[ "$1" == "$BOOTSTRAP_POD" ]]; then echo master; else echo redis; fi; }
+
+# role_of POD: the role its Redis reports (master, slave), or nothing.
+role_of() { rcli "$1" "$(redis_container "$1")" "$REDIS_PORT" INFO replication | sed -n 's/^role://p'; }
 
 report_master() {
   local ip pod

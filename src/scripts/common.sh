@@ -54,9 +54,19 @@ sentinel_master_addr() {
   printf '%s %s\n' "$_mhost" "$_mport"
 }
 
+# info_field KEY: the value of KEY in the INFO text on stdin.
+info_field() {
+  sed -n "s/^$1://p"
+}
+
+# master_of INFO: "host port" of the master that an INFO replication text names.
+master_of() {
+  printf '%s %s\n' "$(printf '%s\n' "$1" | info_field master_host)" "$(printf '%s\n' "$1" | info_field master_port)"
+}
+
 # redis_role HOST PORT: master, slave, or nothing when it does not answer.
 redis_role() {
-  rcli "$1" "$2" INFO replication | sed -n 's/^role://p'
+  rcli "$1" "$2" INFO replication | info_field role
 }
 
 has_persisted_data() {

@@ -39,10 +39,10 @@ follow_sentinels() {
     port=${addr#* }
     [ "$host" != "$POD_IP" ] || { strikes=0; continue; }
     info=$(rcli "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
-    case $(printf '%s\n' "$info" | sed -n 's/^role://p') in
+    case $(printf '%s\n' "$info" | info_field role) in
       slave)
         strikes=0
-        current="$(printf '%s\n' "$info" | sed -n 's/^master_host://p') $(printf '%s\n' "$info" | sed -n 's/^master_port://p')"
+        current=$(master_of "$info")
         [ "$current" != "$host $port" ] || continue
         printf '%s\n' "$info" | grep -q '^master_link_status:down$' || continue
         [ "$(redis_role "$host" "$port")" = master ] || continue
@@ -136,11 +136,9 @@ find_master_for_sentinel() {
         return 0
         ;;
       slave)
-        info=$(rcli "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
-        mhost=$(printf '%s\n' "$info" | sed -n 's/^master_host://p')
-        mport=$(printf '%s\n' "$info" | sed -n 's/^master_port://p')
-        if valid_addr "$mhost" && [ "$(redis_role "$mhost" "$mport")" = master ]; then
-          echo "$mhost $mport"
+        local_master=$(master_of "$(rcli "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)")
+        if valid_addr "${local_master% *}" && [ "$(redis_role "${local_master% *}" "${local_master#* }")" = master ]; then
+          echo "$local_master"
           return 0
         fi
         ;;

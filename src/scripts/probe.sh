@@ -13,7 +13,7 @@ ROLE=probe
 case ${1:-} in
   redis-ready)
     info=$(rcli "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
-    role=$(printf '%s\n' "$info" | sed -n 's/^role://p')
+    role=$(printf '%s\n' "$info" | info_field role)
     case $role in
       master) exit 0 ;;
       slave)

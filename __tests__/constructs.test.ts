@@ -45,7 +45,8 @@ describe('part constructs', () => {
   test('a controller writes replicas only when asked, and rejects fewer than one', () => {
     expect(find(synth((c) => new RedisController(c, 'R')), 'ReplicationController', 'redis').spec.replicas).toBeUndefined();
     expect(find(synth((c) => new SentinelController(c, 'S', { replicas: 3 })), 'ReplicationController', 'redis-sentinel').spec.replicas).toBe(3);
-    expect(() => new RedisController(Testing.chart(), 'R', { replicas: 0 })).toThrow(/prop 'replicas' = 0: a controller needs at least one pod/);
+    expect(() => new RedisController(Testing.chart(), 'R', { replicas: 0 })).toThrow(/Invalid RedisController prop 'replicas' = 0: a controller needs at least one pod/);
+    expect(() => new SentinelController(Testing.chart(), 'S', { replicas: 1.5 })).toThrow(/Invalid SentinelController prop 'replicas' = 1.5/);
   });
 });
 

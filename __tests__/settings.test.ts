@@ -8,12 +8,12 @@ describe('resolveSettings', () => {
     expect(s.names).toEqual({
       instance: 'redis',
       configMap: 'redis-config',
-      masterPod: 'redis-master',
+      bootstrapPod: 'redis-master',
       sentinelService: 'redis-sentinel',
       redisController: 'redis',
       sentinelController: 'redis-sentinel',
     });
-    expect(s.labels.masterPod).toEqual({ 'name': 'redis', 'redis-sentinel': 'true', 'role': 'master' });
+    expect(s.labels.bootstrapPod).toEqual({ 'name': 'redis', 'redis-sentinel': 'true', 'role': 'master' });
     expect(s.labels.sentinelPod).toEqual({ 'name': 'redis-sentinel', 'redis-sentinel': 'true', 'role': 'sentinel' });
     expect(s.labels.sentinelService).toEqual({ name: 'sentinel', role: 'service' });
     expect(s).toMatchObject({
@@ -45,9 +45,8 @@ describe('resolveSettings', () => {
     expect(s.redisResources).toEqual({ limits: { cpu: '1', memory: '1024Mi' }, requests: { cpu: '100m', memory: '64Mi' } });
   });
 
-  test('the same props object resolves once', () => {
-    const props: RedisSentinelProps = { name: 'cache' };
-    expect(resolveSettings(props)).toBe(resolveSettings(props));
+  test('the containers keep the seed\'s names, which the launch script also uses', () => {
+    expect(resolveSettings({ name: 'cache' }).containers).toEqual({ bootstrapRedis: 'master', redis: 'redis', sentinel: 'sentinel' });
   });
 
   // Each bad prop: the message names the prop, shows the value and gives the fix.

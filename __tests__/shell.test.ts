@@ -37,7 +37,7 @@ describe('shellcheck', () => {
     const redis = new RedisSentinel(Testing.chart(), 'Cache', { name: 'cache', namespace: 'apps', masterName: 'cache.master-1' });
     const dir = mkdtempSync(join(tmpdir(), 'launch-'));
     try {
-      writeFileSync(join(dir, 'launch.sh'), renderLaunchScript(launchPlan(redis, launchStages(redis))));
+      writeFileSync(join(dir, 'launch.sh'), renderLaunchScript(launchPlan(redis.settings, launchStages(redis))));
       expect(shellcheck(['launch.sh'], dir)).toEqual({ status: 0, out: '' });
       // and bash parses it
       execFileSync('bash', ['-n', join(dir, 'launch.sh')]);

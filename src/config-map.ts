@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { metadata } from './pod-spec';
+import { objectMeta } from './metadata';
+import { RedisSentinelProps } from './props';
 import { configMapData } from './redis-config';
-import { RedisSentinelProps, resolveSettings } from './settings';
+import { resolveSettings } from './settings';
 
 /**
  * The ConfigMap `<name>-config`: redis.conf, the sentinel.conf template, cluster.env and the entry
@@ -19,7 +20,7 @@ export class RedisSentinelConfig extends Construct {
     const s = resolveSettings(props);
     this.name = s.names.configMap;
     this.resource = new k8s.KubeConfigMap(this, 'Resource', {
-      metadata: metadata(s, this.name),
+      metadata: objectMeta(s, this.name),
       data: configMapData(s),
     });
   }

@@ -1,13 +1,13 @@
-export type { RedisSentinelProps, RedisSentinelSettings, ResolvedNames, ResolvedLabels, ResolvedResources } from './settings';
+export type { RedisSentinelProps, ControllerProps } from './props';
+export type { RedisSentinelSettings, ResolvedNames, ResolvedLabels, ResolvedResources, ResolvedContainers } from './settings';
 export { RedisSentinelPropError, resolveSettings, DEFAULTS } from './settings';
 export { RedisSentinel } from './redis-sentinel';
 export { RedisSentinelConfig } from './config-map';
 export { RedisMasterPod } from './master-pod';
 export { SentinelService } from './sentinel-service';
-export type { ControllerProps } from './controller';
 export { RedisController } from './redis-controller';
 export { SentinelController } from './sentinel-controller';
-export type { Stage } from './launch/stages';
+export type { Stage, StageFile } from './launch/stages';
 export { launchStages } from './launch/stages';
 export type { LaunchPlan, LaunchStep, LaunchAction, LaunchCheck, LaunchContext } from './launch/plan';
 export { launchPlan } from './launch/plan';

@@ -1,7 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { writeDist, WrittenDist } from './launch/write';
 import { RedisSentinel } from './redis-sentinel';
-import { RedisSentinelProps } from './settings';
+import { RedisSentinelProps } from './props';
 
 /** The seed tutorial as a cdk8s app: one RedisSentinel with the classic example's names. */
 export function buildApp(props: RedisSentinelProps = {}): { app: App; chart: Chart; redis: RedisSentinel } {

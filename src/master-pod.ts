@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { metadata, POD_SECURITY, redisContainer, sentinelContainer, volumes } from './pod-spec';
-import { RedisSentinelProps, resolveSettings } from './settings';
+import { objectMeta } from './metadata';
+import { POD_SECURITY, redisContainer, sentinelContainer, volumes } from './pod-spec';
+import { RedisSentinelProps } from './props';
+import { resolveSettings } from './settings';
 
 /**
  * The bootstrap pod `<name>-master`: container `master` (the first master of a new cluster) and
@@ -18,12 +20,12 @@ export class RedisMasterPod extends Construct {
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
     super(scope, id);
     const s = resolveSettings(props);
-    this.name = s.names.masterPod;
+    this.name = s.names.bootstrapPod;
     this.resource = new k8s.KubePod(this, 'Resource', {
-      metadata: metadata(s, this.name, s.labels.masterPod),
+      metadata: objectMeta(s, this.name, s.labels.bootstrapPod),
       spec: {
         securityContext: POD_SECURITY,
-        containers: [redisContainer(s, 'master', true), sentinelContainer(s)],
+        containers: [redisContainer(s, true), sentinelContainer(s)],
         volumes: volumes(s, { data: true, sentinelState: true }),
       },
     });

@@ -87,13 +87,13 @@ function container(s: RedisSentinelSettings, r: Role): k8s.Container {
 }
 
 /**
- * A Redis server container. `masterRole` sets the seed's `MASTER: "true"` (bootstrap pod only);
- * without it the container is a replica of whatever master the sentinels name.
+ * A Redis server container. In the bootstrap pod it is `master` with the seed's `MASTER: "true"`;
+ * in the redis controller's pods it is `redis`, a replica of whatever master the sentinels name.
  */
-export function redisContainer(s: RedisSentinelSettings, name: string, masterRole: boolean): k8s.Container {
+export function redisContainer(s: RedisSentinelSettings, inBootstrapPod: boolean): k8s.Container {
   return container(s, {
-    name,
-    roleEnv: masterRole ? [{ name: 'MASTER', value: 'true' }] : [],
+    name: inBootstrapPod ? s.containers.bootstrapRedis : s.containers.redis,
+    roleEnv: inBootstrapPod ? [{ name: 'MASTER', value: 'true' }] : [],
     port: s.redisPort,
     resources: s.redisResources,
     probe: 'redis-ready',
@@ -105,7 +105,7 @@ export function redisContainer(s: RedisSentinelSettings, name: string, masterRol
 /** A sentinel container (`SENTINEL: "true"`, as in the seed). */
 export function sentinelContainer(s: RedisSentinelSettings): k8s.Container {
   return container(s, {
-    name: 'sentinel',
+    name: s.containers.sentinel,
     roleEnv: [{ name: 'SENTINEL', value: 'true' }],
     port: s.sentinelPort,
     resources: s.sentinelResources,
@@ -122,13 +122,4 @@ export function volumes(s: RedisSentinelSettings, want: { data: boolean; sentine
     ...(want.sentinelState ? [{ name: VOLUMES.sentinelState, emptyDir: {} }] : []),
     { name: VOLUMES.config, configMap: { name: s.names.configMap } },
   ];
-}
-
-/** Object metadata: a name, the namespace when one is set, and labels. */
-export function metadata(s: RedisSentinelSettings, name: string, labels?: Readonly<Record<string, string>>): k8s.ObjectMeta {
-  return {
-    name,
-    ...(s.namespace !== undefined ? { namespace: s.namespace } : {}),
-    ...(labels ? { labels: { ...labels } } : {}),
-  };
 }

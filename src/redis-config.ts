@@ -1,3 +1,4 @@
+import { labelSelector } from './metadata';
 import { RedisSentinelSettings } from './settings';
 import { entryScripts } from './scripts';
 
@@ -103,11 +104,6 @@ export function configMapData(s: RedisSentinelSettings): Record<string, string> 
     'cluster.env': clusterEnv(s),
     ...entryScripts(),
   };
-}
-
-/** `k=v,k2=v2`, the form of kubectl's -l. */
-export function labelSelector(labels: Readonly<Record<string, string>>): string {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 function lines(...l: string[]): string {

@@ -1,8 +1,10 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { ControllerProps, replicationController } from './controller';
-import { metadata, POD_SECURITY, redisContainer, volumes } from './pod-spec';
-import { resolveSettings } from './settings';
+import { replicationController } from './controller';
+import { objectMeta } from './metadata';
+import { POD_SECURITY, redisContainer, volumes } from './pod-spec';
+import { ControllerProps } from './props';
+import { resolveControllerReplicas, resolveSettings } from './settings';
 
 /**
  * The ReplicationController `<name>` of Redis servers (container `redis`). It selects `name: <name>`
@@ -18,10 +20,11 @@ export class RedisController extends Construct {
     super(scope, id);
     const s = resolveSettings(props);
     this.name = s.names.redisController;
-    this.resource = replicationController(this, metadata(s, this.name), s.labels.redisSelector, s.labels.redisPod, {
+    const replicas = resolveControllerReplicas('RedisController', props.replicas);
+    this.resource = replicationController(this, objectMeta(s, this.name), s.labels.redisSelector, s.labels.redisPod, {
       securityContext: POD_SECURITY,
-      containers: [redisContainer(s, 'redis', false)],
+      containers: [redisContainer(s, false)],
       volumes: volumes(s, { data: true, sentinelState: false }),
-    }, props);
+    }, replicas);
   }
 }

@@ -5,7 +5,8 @@ import { RedisMasterPod } from './master-pod';
 import { RedisController } from './redis-controller';
 import { SentinelController } from './sentinel-controller';
 import { SentinelService } from './sentinel-service';
-import { RedisSentinelPropError, RedisSentinelProps, RedisSentinelSettings, resolveSettings } from './settings';
+import { RedisSentinelProps } from './props';
+import { RedisSentinelPropError, RedisSentinelSettings, resolveSettings } from './settings';
 
 /**
  * Redis with Sentinel failover, the classic Kubernetes way: a bootstrap pod (master + sentinel), the
@@ -26,7 +27,8 @@ export class RedisSentinel extends Construct {
   public readonly masterName: string;
 
   public readonly config: RedisSentinelConfig;
-  public readonly masterPod: RedisMasterPod;
+  /** The bootstrap pod: the first master and sentinel, deleted by the launch once the controllers took over. */
+  public readonly bootstrapPod: RedisMasterPod;
   public readonly sentinelService: SentinelService;
   public readonly redisController: RedisController;
   public readonly sentinelController: SentinelController;
@@ -38,7 +40,7 @@ export class RedisSentinel extends Construct {
     checkNoCollision(this);
 
     this.config = new RedisSentinelConfig(this, 'Config', props);
-    this.masterPod = new RedisMasterPod(this, 'MasterPod', props);
+    this.bootstrapPod = new RedisMasterPod(this, 'MasterPod', props);
     this.sentinelService = new SentinelService(this, 'SentinelService', props);
     this.redisController = new RedisController(this, 'RedisController', props);
     this.sentinelController = new SentinelController(this, 'SentinelController', props);
@@ -53,7 +55,7 @@ export class RedisSentinel extends Construct {
 function claims(s: RedisSentinelSettings): string[] {
   const n = s.names;
   return [
-    `ConfigMap/${n.configMap}`, `Pod/${n.masterPod}`, `Service/${n.sentinelService}`,
+    `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`,
     `ReplicationController/${n.redisController}`, `ReplicationController/${n.sentinelController}`,
     ...Object.entries(s.labels.redisSelector).map(([k, v]) => `selector ${k}=${v}`),
     ...Object.entries(s.labels.sentinelSelector).map(([k, v]) => `selector ${k}=${v}`),

@@ -1,8 +1,10 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { ControllerProps, replicationController } from './controller';
-import { metadata, POD_SECURITY, sentinelContainer, volumes } from './pod-spec';
-import { resolveSettings } from './settings';
+import { replicationController } from './controller';
+import { objectMeta } from './metadata';
+import { POD_SECURITY, sentinelContainer, volumes } from './pod-spec';
+import { ControllerProps } from './props';
+import { resolveControllerReplicas, resolveSettings } from './settings';
 
 /**
  * The ReplicationController `<name>-sentinel` of sentinels (container `sentinel`). It selects
@@ -18,10 +20,11 @@ export class SentinelController extends Construct {
     super(scope, id);
     const s = resolveSettings(props);
     this.name = s.names.sentinelController;
-    this.resource = replicationController(this, metadata(s, this.name), s.labels.sentinelSelector, s.labels.sentinelPod, {
+    const replicas = resolveControllerReplicas('SentinelController', props.replicas);
+    this.resource = replicationController(this, objectMeta(s, this.name), s.labels.sentinelSelector, s.labels.sentinelPod, {
       securityContext: POD_SECURITY,
       containers: [sentinelContainer(s)],
       volumes: volumes(s, { data: false, sentinelState: true }),
-    }, props);
+    }, replicas);
   }
 }

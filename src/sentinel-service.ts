@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
-import { metadata } from './pod-spec';
-import { RedisSentinelProps, resolveSettings } from './settings';
+import { objectMeta } from './metadata';
+import { RedisSentinelProps } from './props';
+import { resolveSettings } from './settings';
 
 /**
  * The Service `<name>-sentinel`: every ready sentinel on the sentinel port. Pods find the master by
@@ -21,7 +22,7 @@ export class SentinelService extends Construct {
     this.name = s.names.sentinelService;
     this.port = s.sentinelPort;
     this.resource = new k8s.KubeService(this, 'Resource', {
-      metadata: metadata(s, this.name, s.labels.sentinelService),
+      metadata: objectMeta(s, this.name, s.labels.sentinelService),
       spec: {
         ports: [{ port: s.sentinelPort, targetPort: k8s.IntOrString.fromNumber(s.sentinelPort) }],
         selector: { ...s.labels.sentinelSelector },

@@ -1,131 +1,15 @@
+// Props in, settings out: every default and every rule on props lives here, once. Nothing downstream
+// re-checks or re-defaults a prop.
 import { Duration } from 'cdk8s';
 import type { ContainerResources } from 'cdk8s-plus-28';
-
-/**
- * Props of a Redis + Sentinel topology: the composite `RedisSentinel` takes them, and so do the part
- * constructs (`RedisMasterPod`, `SentinelService`, `RedisController`, `SentinelController`,
- * `RedisSentinelConfig`), so that parts composed by hand agree on names, labels and ports.
- *
- * Every prop is optional; the defaults are the classic Kubernetes example's ("Reliable, Scalable
- * Redis on Kubernetes"), except the Sentinel timings, which are chosen for fast, safe failover.
- */
-export interface RedisSentinelProps {
-  /**
-   * The instance name. Every object name, label value and selector follows from it, so a second
-   * instance (say `cache`) can live next to the default one in the same namespace.
-   *
-   * Names for `redis`: Pod `redis-master`, Service `redis-sentinel`, ReplicationControllers `redis`
-   * and `redis-sentinel`, ConfigMap `redis-config`, sentinel label `redis-sentinel: "true"`.
-   * @default 'redis'
-   */
-  readonly name?: string;
-
-  /**
-   * The namespace of every object.
-   * @default - no namespace in the manifests: kubectl's current namespace
-   */
-  readonly namespace?: string;
-
-  /**
-   * The container image of every container: the official Redis image, pinned by tag or digest.
-   * Our entry scripts (shipped in a ConfigMap) run on it; it needs only `sh`, `redis-server`,
-   * `redis-sentinel` and `redis-cli`.
-   * @default 'redis:7.2.5'
-   */
-  readonly image?: string;
-
-  /**
-   * How many Redis servers (one master, the rest replicas) the launch scales `rc/<name>` to.
-   * At least 2: deleting the bootstrap pod must leave a replica to promote.
-   * @default 3
-   */
-  readonly redisReplicas?: number;
-
-  /**
-   * How many sentinels the launch scales `rc/<name>-sentinel` to. At least 3: deleting the
-   * bootstrap pod takes one sentinel with it, and the others must still be a majority.
-   * @default 3
-   */
-  readonly sentinelReplicas?: number;
-
-  /**
-   * The name under which the sentinels monitor the master (what clients ask for).
-   * @default 'mymaster'
-   */
-  readonly masterName?: string;
-
-  /**
-   * How many sentinels must agree that the master is down before a failover starts.
-   * Between 1 and `sentinelReplicas - 1` (the bootstrap pod's sentinel leaves with it).
-   * @default 2
-   */
-  readonly quorum?: number;
-
-  /**
-   * How long the master must be unreachable before a sentinel considers it down
-   * (`down-after-milliseconds`). The classic example used 60 s.
-   * @default Duration.seconds(5)
-   */
-  readonly downAfter?: Duration;
-
-  /**
-   * Sentinel's `failover-timeout`: how long a failover may take, and half the time before the same
-   * master is failed over again. Must be longer than `downAfter`. The classic example used 180 s.
-   * @default Duration.seconds(15)
-   */
-  readonly failoverTimeout?: Duration;
-
-  /**
-   * How many replicas resynchronise with a new master at the same time (`parallel-syncs`).
-   * @default 1
-   */
-  readonly parallelSyncs?: number;
-
-  /**
-   * A master refuses writes while fewer replicas than this are connected with a lag of at most
-   * 10 s (`min-replicas-to-write`). It stops a cut-off old master from taking writes that a
-   * failover would discard. 0 turns the guard off.
-   * @default 1
-   */
-  readonly minReplicasToWrite?: number;
-
-  /**
-   * Resources of the Redis containers (`master` and `redis`).
-   * @default - CPU limit of 1 core, as in the example the Kolla demo borrowed
-   */
-  readonly redisResources?: ContainerResources;
-
-  /**
-   * Resources of the sentinel containers.
-   * @default - none set, as in the classic example
-   */
-  readonly sentinelResources?: ContainerResources;
-
-  /**
-   * How long a Redis replica (or a sentinel) keeps asking the sentinel Service for the master
-   * before its container exits and Kubernetes restarts it.
-   * @default Duration.minutes(2)
-   */
-  readonly discoveryTimeout?: Duration;
-
-  /**
-   * The Redis port.
-   * @default 6379
-   */
-  readonly redisPort?: number;
-
-  /**
-   * The Sentinel port, also the sentinel Service's port.
-   * @default 26379
-   */
-  readonly sentinelPort?: number;
-}
+import type { RedisSentinelProps } from './props';
 
 /** The objects' names, derived from the instance name. */
 export interface ResolvedNames {
   readonly instance: string;
   readonly configMap: string;
-  readonly masterPod: string;
+  /** The bootstrap pod (the seed's `redis-master`): the first master and first sentinel. */
+  readonly bootstrapPod: string;
   readonly sentinelService: string;
   readonly redisController: string;
   readonly sentinelController: string;
@@ -137,7 +21,7 @@ export interface ResolvedLabels {
   readonly redisSelector: Readonly<Record<string, string>>;
   /** `<instance>-sentinel: "true"`: the sentinel controller's and Service's selector. */
   readonly sentinelSelector: Readonly<Record<string, string>>;
-  readonly masterPod: Readonly<Record<string, string>>;
+  readonly bootstrapPod: Readonly<Record<string, string>>;
   readonly redisPod: Readonly<Record<string, string>>;
   readonly sentinelPod: Readonly<Record<string, string>>;
   readonly sentinelService: Readonly<Record<string, string>>;
@@ -149,10 +33,21 @@ export interface ResolvedResources {
   readonly requests?: Readonly<Record<string, string>>;
 }
 
+/** The containers' names (the seed's), which the launch script also uses for `kubectl exec -c`. */
+export interface ResolvedContainers {
+  /** The bootstrap pod's Redis: `master`. */
+  readonly bootstrapRedis: string;
+  /** The redis controller's Redis: `redis`. */
+  readonly redis: string;
+  /** Every sentinel container: `sentinel`. */
+  readonly sentinel: string;
+}
+
 /** Props resolved: every default applied and every rule checked, once. */
 export interface RedisSentinelSettings {
   readonly names: ResolvedNames;
   readonly labels: ResolvedLabels;
+  readonly containers: ResolvedContainers;
   readonly namespace?: string;
   readonly image: string;
   readonly redisReplicas: number;
@@ -199,16 +94,22 @@ const PATHS = {
   sentinelStateDir: '/var/lib/redis-sentinel',
 } as const;
 
+/** The seed's container names. */
+const CONTAINERS: ResolvedContainers = { bootstrapRedis: 'master', redis: 'redis', sentinel: 'sentinel' };
+
 const SENTINEL_SUFFIX = '-sentinel';
 const MAX_NAME = 63;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MASTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** A prop that breaks the rules: the message names the prop, shows the value and says the fix. */
+/**
+ * A prop that breaks the rules: the message names the construct and the prop, shows the value and
+ * says the fix.
+ */
 export class RedisSentinelPropError extends Error {
-  constructor(prop: string, value: unknown, problem: string, fix: string) {
-    super(`Invalid RedisSentinel prop '${prop}' = ${show(value)}: ${problem}. Fix: ${fix}.`);
+  constructor(prop: string, value: unknown, problem: string, fix: string, construct = 'RedisSentinel') {
+    super(`Invalid ${construct} prop '${prop}' = ${show(value)}: ${problem}. Fix: ${fix}.`);
     this.name = 'RedisSentinelPropError';
   }
 }
@@ -218,21 +119,8 @@ function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-const cache = new WeakMap<RedisSentinelProps, RedisSentinelSettings>();
-
-/**
- * Resolves props into settings: applies the defaults and rejects every bad value. The result is
- * cached per props object, so the composite and its parts resolve the same props once.
- */
+/** Resolves props into settings: applies the defaults and rejects every bad value. */
 export function resolveSettings(props: RedisSentinelProps = {}): RedisSentinelSettings {
-  const cached = cache.get(props);
-  if (cached) return cached;
-  const settings = resolve(props);
-  cache.set(props, settings);
-  return settings;
-}
-
-function resolve(props: RedisSentinelProps): RedisSentinelSettings {
   const instance = props.name ?? DEFAULTS.name;
   checkInstanceName(instance);
   if (props.namespace !== undefined) checkNamespace(props.namespace);
@@ -307,7 +195,7 @@ function resolve(props: RedisSentinelProps): RedisSentinelSettings {
   const names: ResolvedNames = {
     instance,
     configMap: `${instance}-config`,
-    masterPod: `${instance}-master`,
+    bootstrapPod: `${instance}-master`,
     sentinelService: sentinelName,
     redisController: instance,
     sentinelController: sentinelName,
@@ -317,7 +205,7 @@ function resolve(props: RedisSentinelProps): RedisSentinelSettings {
   const labels: ResolvedLabels = {
     redisSelector,
     sentinelSelector,
-    masterPod: { ...redisSelector, ...sentinelSelector, role: 'master' },
+    bootstrapPod: { ...redisSelector, ...sentinelSelector, role: 'master' },
     redisPod: { ...redisSelector },
     sentinelPod: { name: sentinelName, ...sentinelSelector, role: 'sentinel' },
     sentinelService: { name: 'sentinel', role: 'service' },
@@ -326,6 +214,7 @@ function resolve(props: RedisSentinelProps): RedisSentinelSettings {
   return {
     names,
     labels,
+    containers: CONTAINERS,
     namespace: props.namespace,
     image,
     redisReplicas,
@@ -343,6 +232,19 @@ function resolve(props: RedisSentinelProps): RedisSentinelSettings {
     sentinelPort,
     paths: PATHS,
   };
+}
+
+/**
+ * A controller's `replicas` prop: `spec.replicas` in its manifest, or nothing (Kubernetes starts it at
+ * one, and a later `kubectl apply` leaves a scaled controller alone).
+ */
+export function resolveControllerReplicas(construct: string, replicas: number | undefined): number | undefined {
+  if (replicas === undefined) return undefined;
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1) {
+    throw new RedisSentinelPropError('replicas', replicas, 'a controller needs at least one pod',
+      'set replicas to 1 or more, or leave it unset to let the launch scale the controller', construct);
+  }
+  return replicas;
 }
 
 function checkInstanceName(name: unknown): void {

@@ -4,7 +4,8 @@
 # hold yet and returns non-zero, or returns 0; wait_until polls one until it holds or times out.
 : "${INSTANCE:?}" "${BOOTSTRAP_POD:?}" "${REDIS_RC:?}" "${SENTINEL_RC:?}" "${REDIS_SELECTOR:?}" \
   "${SENTINEL_SELECTOR:?}" "${MASTER_NAME:?}" "${REDIS_PORT:?}" "${SENTINEL_PORT:?}" "${CLI:?}" \
-  "${REDIS_REPLICAS:?}" "${SENTINEL_REPLICAS:?}" "${STEP_COUNT:?}" "${SENTINEL_SERVICE:?}"
+  "${REDIS_REPLICAS:?}" "${SENTINEL_REPLICAS:?}" "${STEP_COUNT:?}" "${SENTINEL_SERVICE:?}" \
+  "${BOOTSTRAP_REDIS_CONTAINER:?}" "${REDIS_CONTAINER:?}" "${SENTINEL_CONTAINER:?}"
 
 KUBECTL=${KUBECTL:-kubectl}
 POLL_SECONDS=${LAUNCH_POLL_SECONDS:-2}
@@ -13,7 +14,7 @@ NS_ARGS=()
 if [[ -n "${NAMESPACE:-}" ]]; then NS_ARGS=(--namespace "$NAMESPACE"); fi
 STARTED=$SECONDS
 LAUNCHED=no
-BOOTSTRAP_IP=
+DELETED_POD_IP=
 
 k() { "$KUBECTL" "${NS_ARGS[@]}" "$@"; }
 
@@ -29,8 +30,8 @@ die() {
   exit 1
 }
 
-# rcli POD CONTAINER PORT ARGS...: redis-cli inside a pod, against its own Redis or Sentinel.
-rcli() {
+# pod_cli POD CONTAINER PORT ARGS...: redis-cli inside a pod, against its own Redis or Sentinel.
+pod_cli() {
   local pod=$1 container=$2 port=$3
   shift 3
   k exec "$pod" -c "$container" -- sh "$CLI" "$port" "$@" 2>/dev/null | tr -d '\r'
@@ -78,22 +79,20 @@ detect_launched() {
   fi
 }
 
-apply_file() {
-  local file=$1 bootstrap=$2
-  if [[ "$LAUNCHED" == yes && "$bootstrap" == yes ]]; then
-    say "skipping $file: the bootstrap pod belongs to the first launch only"
+# unless_launched WHY COMMAND...: runs COMMAND on a first launch; on a launched cluster says WHY it skips.
+unless_launched() {
+  local why=$1
+  shift
+  if [[ "$LAUNCHED" == yes ]]; then
+    say "$why"
     return 0
   fi
-  k apply -f "$MANIFEST_DIR/$file"
+  "$@"
 }
 
-scale_rc() { k scale rc "$1" --replicas="$2"; }
-
-delete_bootstrap_pod() {
-  local timeout=$1
-  BOOTSTRAP_IP=$(k get pod "$BOOTSTRAP_POD" -o jsonpath='{.status.podIP}' --ignore-not-found)
-  k delete pod "$BOOTSTRAP_POD" --ignore-not-found --wait=true --timeout="${timeout}s"
-}
+# note_deleted_pod_ip POD: remembers the IP of a pod about to be deleted, so that a later check can
+# tell that the sentinels no longer name it.
+note_deleted_pod_ip() { DELETED_POD_IP=$(k get pod "$1" -o jsonpath='{.status.podIP}' --ignore-not-found); }
 
 # master_ip: the master address every running sentinel reports, when they all agree.
 master_ip() {
@@ -101,7 +100,7 @@ master_ip() {
   pods=$(running_pods "$SENTINEL_SELECTOR")
   while read -r name ip; do
     [[ -n "$name" ]] || continue
-    addr=$(rcli "$name" sentinel "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
+    addr=$(pod_cli "$name" "$SENTINEL_CONTAINER" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
     if [[ -z "$addr" ]]; then echo "sentinel $name ($ip) names no master"; return 1; fi
     if [[ -n "$first" && "$addr" != "$first" ]]; then echo "sentinels disagree: $addr vs $first"; return 1; fi
     first=$addr
@@ -120,7 +119,7 @@ check_bootstrap_master() {
   if [[ -z "$ip" ]]; then echo "pod/$BOOTSTRAP_POD has no IP yet"; return 1; fi
   role=$(role_of "$BOOTSTRAP_POD")
   if [[ "$role" != master ]]; then echo "the bootstrap Redis reports role '${role:-none}'"; return 1; fi
-  addr=$(rcli "$BOOTSTRAP_POD" sentinel "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
+  addr=$(pod_cli "$BOOTSTRAP_POD" "$SENTINEL_CONTAINER" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
   if [[ "$addr" != "$ip" ]]; then echo "the bootstrap sentinel monitors '${addr:-nothing}', not $ip"; return 1; fi
   echo "master $ip:$REDIS_PORT, monitored by its sentinel"
 }
@@ -132,7 +131,7 @@ check_replicas_in_sync() {
   if [[ -z "$pod" ]]; then echo "no running redis pod has the master's IP $ip"; return 1; fi
   count=$(running_pods "$REDIS_SELECTOR" | grep -c . || true)
   if ((count < want)); then echo "$count of $want redis pods running"; return 1; fi
-  info=$(rcli "$pod" "$(redis_container "$pod")" "$REDIS_PORT" INFO replication)
+  info=$(pod_cli "$pod" "$(redis_container "$pod")" "$REDIS_PORT" INFO replication)
   if [[ "$(sed -n 's/^role://p' <<<"$info")" != master ]]; then echo "$pod ($ip) does not answer as master"; return 1; fi
   online=$(grep -c '^slave[0-9]*:.*state=online' <<<"$info" || true)
   if ((online < count - 1)); then echo "master $pod has $online of $((count - 1)) replicas online"; return 1; fi
@@ -146,7 +145,7 @@ check_sentinels_agree() {
   if ((count < want)); then echo "$count of $want sentinel pods running"; return 1; fi
   ip_master=$(master_ip) || { echo "$ip_master"; return 1; }
   while read -r name ip; do
-    ck=$(rcli "$name" sentinel "$SENTINEL_PORT" SENTINEL ckquorum "$MASTER_NAME")
+    ck=$(pod_cli "$name" "$SENTINEL_CONTAINER" "$SENTINEL_PORT" SENTINEL ckquorum "$MASTER_NAME")
     if [[ "$ck" != OK* ]]; then echo "CKQUORUM on $name ($ip): ${ck:-no answer}"; return 1; fi
     if [[ "$ck" =~ OK\ ([0-9]+)\ usable ]] && ((BASH_REMATCH[1] < count)); then
       echo "sentinel $name sees ${BASH_REMATCH[1]} of $count sentinels"; return 1
@@ -158,7 +157,7 @@ check_sentinels_agree() {
 check_new_master() {
   local ip pod
   ip=$(master_ip) || { echo "$ip"; return 1; }
-  if [[ -n "$BOOTSTRAP_IP" && "$ip" == "$BOOTSTRAP_IP" ]]; then echo "the sentinels still name the deleted bootstrap pod ($ip)"; return 1; fi
+  if [[ -n "$DELETED_POD_IP" && "$ip" == "$DELETED_POD_IP" ]]; then echo "the sentinels still name the deleted pod ($ip)"; return 1; fi
   pod=$(pod_with_ip "$ip")
   if [[ -z "$pod" || "$pod" == "$BOOTSTRAP_POD" ]]; then echo "the master $ip is not a pod of rc/$REDIS_RC"; return 1; fi
   if [[ "$(role_of "$pod")" != master ]]; then
@@ -186,15 +185,15 @@ check_controllers_ready() {
   echo "$a, $b"
 }
 
-# redis_container POD: the bootstrap pod's Redis container is `master`, the controller's `redis`.
-redis_container() { if [[ "$1" == "$BOOTSTRAP_POD" ]]; then echo master; else echo redis; fi; }
+# redis_container POD: the Redis container of the bootstrap pod or of a redis controller's pod.
+redis_container() { if [[ "$1" == "$BOOTSTRAP_POD" ]]; then echo "$BOOTSTRAP_REDIS_CONTAINER"; else echo "$REDIS_CONTAINER"; fi; }
 
 # role_of POD: the role its Redis reports (master, slave), or nothing.
-role_of() { rcli "$1" "$(redis_container "$1")" "$REDIS_PORT" INFO replication | sed -n 's/^role://p'; }
+role_of() { pod_cli "$1" "$(redis_container "$1")" "$REDIS_PORT" INFO replication | sed -n 's/^role://p'; }
 
 report_master() {
   local ip pod
-  ip=$(master_ip) || die "could not read the master from the sentinels: $ip" "look at: kubectl logs -l $SENTINEL_SELECTOR -c sentinel"
+  ip=$(master_ip) || die "could not read the master from the sentinels: $ip" "look at: kubectl logs -l $SENTINEL_SELECTOR -c $SENTINEL_CONTAINER"
   pod=$(pod_with_ip "$ip")
   say "master of $MASTER_NAME: pod ${pod:-?} at $ip:$REDIS_PORT"
   say "clients: ask the sentinels at $SENTINEL_SERVICE:$SENTINEL_PORT for master '$MASTER_NAME'"

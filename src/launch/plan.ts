@@ -1,21 +1,33 @@
-import { labelSelector } from '../redis-config';
-import { RedisSentinel } from '../redis-sentinel';
-import { Stage } from './stages';
+import { labelSelector } from '../metadata';
+import { RedisSentinelSettings } from '../settings';
+import { kubectlText } from './kubectl';
+import { StageFile } from './stages';
 
-/** What the launch checks while it waits; each is a function of the launch script. */
+/** What the launch checks while it waits; each is a function of the launch script's library. */
 export type LaunchCheck =
-  | { readonly check: 'bootstrap-master' }
-  | { readonly check: 'replicas-in-sync'; readonly redisPods: number }
-  | { readonly check: 'sentinels-agree'; readonly sentinels: number }
-  | { readonly check: 'new-master' }
-  | { readonly check: 'controllers-ready' };
+  /** The bootstrap pod runs a master, and its own sentinel monitors it. */
+  | { readonly type: 'bootstrap-master' }
+  /** At least `redisPods` Redis pods run, and every replica is in sync with the master the sentinels name. */
+  | { readonly type: 'replicas-in-sync'; readonly redisPods: number }
+  /** At least `sentinels` sentinels run, know each other, agree on the master and pass `SENTINEL CKQUORUM`. */
+  | { readonly type: 'sentinels-agree'; readonly sentinels: number }
+  /** The sentinels agree on a master that is a pod of the redis controller, not the deleted bootstrap pod. */
+  | { readonly type: 'new-master' }
+  /** Both controllers have at least their target count of pods, all ready. */
+  | { readonly type: 'controllers-ready' };
 
+/** One thing the launch does. */
 export type LaunchAction =
-  | { readonly kind: 'apply'; readonly file: string; readonly bootstrap: boolean }
-  | { readonly kind: 'scale'; readonly controller: string; readonly replicas: number }
-  | { readonly kind: 'wait'; readonly until: string; readonly timeoutSeconds: number; readonly hint: string; readonly condition: LaunchCheck }
-  | { readonly kind: 'delete-pod'; readonly pod: string; readonly timeoutSeconds: number }
-  | { readonly kind: 'report' };
+  /** `kubectl apply -f` one ordered manifest file; a bootstrap file is applied on a first launch only. */
+  | { readonly type: 'apply'; readonly file: string; readonly bootstrap: boolean }
+  /** `kubectl scale rc` a controller to a number of pods. */
+  | { readonly type: 'scale'; readonly controller: string; readonly replicas: number }
+  /** Poll a check until it holds, or fail after the timeout, saying what held last and where to look. */
+  | { readonly type: 'wait'; readonly until: string; readonly timeoutSeconds: number; readonly hint: string; readonly condition: LaunchCheck }
+  /** `kubectl delete pod` and wait until it is gone; later checks know the deleted pod's IP. */
+  | { readonly type: 'delete-pod'; readonly pod: string; readonly timeoutSeconds: number }
+  /** Print the master that the sentinels agree on, and how clients reach it. */
+  | { readonly type: 'report' };
 
 export interface LaunchStep {
   readonly number: number;
@@ -25,7 +37,7 @@ export interface LaunchStep {
   readonly actions: readonly LaunchAction[];
 }
 
-/** The facts the steps refer to. */
+/** The facts the steps refer to: the launch script receives each as a variable. */
 export interface LaunchContext {
   readonly instance: string;
   readonly namespace?: string;
@@ -35,6 +47,12 @@ export interface LaunchContext {
   readonly sentinelService: string;
   readonly redisSelector: string;
   readonly sentinelSelector: string;
+  /** The bootstrap pod's Redis container. */
+  readonly bootstrapRedisContainer: string;
+  /** The redis controller's Redis container. */
+  readonly redisContainer: string;
+  /** Every sentinel container. */
+  readonly sentinelContainer: string;
   readonly masterName: string;
   readonly redisPort: number;
   readonly sentinelPort: number;
@@ -53,23 +71,26 @@ export interface LaunchPlan {
 
 /** Time for pods to be scheduled and images pulled on a real cluster. */
 const POD_START_SECONDS = 300;
+/** How long the bootstrap pod may take to shut down. */
+const DELETE_SECONDS = 120;
 
-/** Builds the seed tutorial's sequence for a RedisSentinel and its ordered files. */
-export function launchPlan(redis: RedisSentinel, stages: readonly Stage[]): LaunchPlan {
-  const s = redis.settings;
+/** Builds the seed tutorial's sequence from the settings and the ordered manifest files. */
+export function launchPlan(s: RedisSentinelSettings, stageFiles: readonly StageFile[]): LaunchPlan {
   const n = s.names;
-  const sentinelLogs = `kubectl logs -l ${labelSelector(s.labels.sentinelSelector)} -c sentinel`;
-  const redisLogs = `kubectl logs -l ${labelSelector(s.labels.redisSelector)} --all-containers`;
-  const failoverSeconds = Math.ceil((s.downAfterMs + 2 * s.failoverTimeoutMs) / 1000) + POD_START_SECONDS;
+  const c = s.containers;
+  const ns = s.namespace;
   const context: LaunchContext = {
     instance: n.instance,
-    namespace: s.namespace,
-    bootstrapPod: n.masterPod,
+    namespace: ns,
+    bootstrapPod: n.bootstrapPod,
     redisController: n.redisController,
     sentinelController: n.sentinelController,
     sentinelService: n.sentinelService,
     redisSelector: labelSelector(s.labels.redisSelector),
     sentinelSelector: labelSelector(s.labels.sentinelSelector),
+    bootstrapRedisContainer: c.bootstrapRedis,
+    redisContainer: c.redis,
+    sentinelContainer: c.sentinel,
     masterName: s.masterName,
     redisPort: s.redisPort,
     sentinelPort: s.sentinelPort,
@@ -77,43 +98,50 @@ export function launchPlan(redis: RedisSentinel, stages: readonly Stage[]): Laun
     sentinelReplicas: s.sentinelReplicas,
     cliScript: `${s.paths.configDir}/cli.sh`,
   };
+  const sentinelLogs = kubectlText(['logs', '-l', context.sentinelSelector, '-c', c.sentinel], ns);
+  const redisLogs = kubectlText(['logs', '-l', context.redisSelector, '--all-containers'], ns);
+  const failoverSeconds = Math.ceil((s.downAfterMs + 2 * s.failoverTimeoutMs) / 1000) + POD_START_SECONDS;
   const inSync: LaunchAction = {
-    kind: 'wait',
+    type: 'wait',
     until: `at least ${s.redisReplicas} redis pods run and every replica is in sync with the master`,
     timeoutSeconds: POD_START_SECONDS,
-    hint: `kubectl get pods -l ${context.redisSelector}; ${redisLogs}`,
-    condition: { check: 'replicas-in-sync', redisPods: s.redisReplicas },
+    hint: `${kubectlText(['get', 'pods', '-l', context.redisSelector], ns)}; ${redisLogs}`,
+    condition: { type: 'replicas-in-sync', redisPods: s.redisReplicas },
   };
   const sentinelsAgree: LaunchAction = {
-    kind: 'wait',
+    type: 'wait',
     until: `at least ${s.sentinelReplicas} sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM`,
     timeoutSeconds: POD_START_SECONDS,
-    hint: `kubectl get pods -l ${context.sentinelSelector}; ${sentinelLogs}`,
-    condition: { check: 'sentinels-agree', sentinels: s.sentinelReplicas },
+    hint: `${kubectlText(['get', 'pods', '-l', context.sentinelSelector], ns)}; ${sentinelLogs}`,
+    condition: { type: 'sentinels-agree', sentinels: s.sentinelReplicas },
   };
   const steps: Array<Omit<LaunchStep, 'number'>> = [
     {
       title: 'Apply the manifests in order',
       firstLaunchOnly: false,
-      actions: stages.map((st) => ({ kind: 'apply', file: st.file, bootstrap: st.bootstrap })),
+      actions: stageFiles.map((st) => ({ type: 'apply', file: st.file, bootstrap: st.bootstrap })),
     },
     {
       title: 'Wait for the bootstrap master and its sentinel',
       firstLaunchOnly: true,
       actions: [{
-        kind: 'wait',
-        until: `pod/${n.masterPod} runs a master and its sentinel monitors it`,
+        type: 'wait',
+        until: `pod/${n.bootstrapPod} runs a master and its sentinel monitors it`,
         timeoutSeconds: POD_START_SECONDS,
-        hint: `kubectl describe pod ${n.masterPod}; kubectl logs ${n.masterPod} -c master; kubectl logs ${n.masterPod} -c sentinel`,
-        condition: { check: 'bootstrap-master' },
+        hint: [
+          kubectlText(['describe', 'pod', n.bootstrapPod], ns),
+          kubectlText(['logs', n.bootstrapPod, '-c', c.bootstrapRedis], ns),
+          kubectlText(['logs', n.bootstrapPod, '-c', c.sentinel], ns),
+        ].join('; '),
+        condition: { type: 'bootstrap-master' },
       }],
     },
     {
       title: `Scale both controllers to ${s.redisReplicas} redis and ${s.sentinelReplicas} sentinels`,
       firstLaunchOnly: true,
       actions: [
-        { kind: 'scale', controller: n.redisController, replicas: s.redisReplicas },
-        { kind: 'scale', controller: n.sentinelController, replicas: s.sentinelReplicas },
+        { type: 'scale', controller: n.redisController, replicas: s.redisReplicas },
+        { type: 'scale', controller: n.sentinelController, replicas: s.sentinelReplicas },
       ],
     },
     {
@@ -124,35 +152,35 @@ export function launchPlan(redis: RedisSentinel, stages: readonly Stage[]): Laun
     {
       title: 'Delete the bootstrap pod',
       firstLaunchOnly: false,
-      actions: [{ kind: 'delete-pod', pod: n.masterPod, timeoutSeconds: 120 }],
+      actions: [{ type: 'delete-pod', pod: n.bootstrapPod, timeoutSeconds: DELETE_SECONDS }],
     },
     {
       title: 'Wait until a new master is elected and both controllers are back at full count',
       firstLaunchOnly: false,
       actions: [
         {
-          kind: 'wait',
+          type: 'wait',
           until: `the sentinels agree on a new master among the pods of rc/${n.redisController}`,
           timeoutSeconds: failoverSeconds,
           hint: `${sentinelLogs}; ${redisLogs}`,
-          condition: { check: 'new-master' },
+          condition: { type: 'new-master' },
         },
         { ...inSync, timeoutSeconds: failoverSeconds },
         { ...sentinelsAgree, timeoutSeconds: failoverSeconds },
         {
-          kind: 'wait',
+          type: 'wait',
           until: `rc/${n.redisController} and rc/${n.sentinelController} have all their pods ready`,
           timeoutSeconds: failoverSeconds,
-          hint: `kubectl get rc ${n.redisController} ${n.sentinelController}; kubectl get pods`,
-          condition: { check: 'controllers-ready' },
+          hint: `${kubectlText(['get', 'rc', n.redisController, n.sentinelController], ns)}; ${kubectlText(['get', 'pods'], ns)}`,
+          condition: { type: 'controllers-ready' },
         },
       ],
     },
-    { title: 'Print where the master is', firstLaunchOnly: false, actions: [{ kind: 'report' }] },
+    { title: 'Print where the master is', firstLaunchOnly: false, actions: [{ type: 'report' }] },
   ];
   return {
     context,
-    files: stages.map((st) => st.file),
+    files: stageFiles.map((st) => st.file),
     steps: steps.map((st, i) => ({ number: i + 1, ...st })),
   };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { actionKubectlArgs, kubectlText } from './kubectl';
 import { LaunchAction, LaunchCheck, LaunchPlan } from './plan';
 
 // Renderers turn the plan into the launch script and the step list. They decide nothing: every
@@ -10,32 +11,51 @@ export function shq(value: string | number): string {
   return `'${String(value).replace(/'/g, `'\\''`)}'`;
 }
 
-const CHECK_FUNCTIONS: Record<LaunchCheck['check'], (c: LaunchCheck) => string[]> = {
-  'bootstrap-master': () => ['check_bootstrap_master'],
-  'replicas-in-sync': (c) => ['check_replicas_in_sync', String((c as { redisPods: number }).redisPods)],
-  'sentinels-agree': (c) => ['check_sentinels_agree', String((c as { sentinels: number }).sentinels)],
-  'new-master': () => ['check_new_master'],
-  'controllers-ready': () => ['check_controllers_ready'],
-};
+/** A bash word: left bare when it holds nothing the shell would read specially, else single-quoted. */
+function word(value: string | number): string {
+  return /^[A-Za-z0-9_./=:,@%+-]+$/.test(String(value)) ? String(value) : shq(value);
+}
 
-function scriptLine(a: LaunchAction): string {
-  switch (a.kind) {
-    case 'apply': return `apply_file ${shq(a.file)} ${a.bootstrap ? 'yes' : 'no'}`;
-    case 'scale': return `scale_rc ${shq(a.controller)} ${a.replicas}`;
-    case 'wait': return `wait_until ${a.timeoutSeconds} ${shq(a.until)} ${shq(a.hint)} ${CHECK_FUNCTIONS[a.condition.check](a.condition).join(' ')}`;
-    case 'delete-pod': return `delete_bootstrap_pod ${a.timeoutSeconds}`;
-    case 'report': return 'report_master';
+/** The launch library's function for each check, and its arguments. */
+function checkCall(c: LaunchCheck): string[] {
+  switch (c.type) {
+    case 'bootstrap-master': return ['check_bootstrap_master'];
+    case 'replicas-in-sync': return ['check_replicas_in_sync', String(c.redisPods)];
+    case 'sentinels-agree': return ['check_sentinels_agree', String(c.sentinels)];
+    case 'new-master': return ['check_new_master'];
+    case 'controllers-ready': return ['check_controllers_ready'];
+  }
+}
+
+/** The kubectl call of an action, as a line of the script; manifests are found in $MANIFEST_DIR. */
+function kubectlLine(a: LaunchAction): string {
+  const args = actionKubectlArgs(a);
+  if (!args) throw new Error(`action ${a.type} runs no kubectl`);
+  return ['k', ...args.map((x) => (typeof x === 'string' ? word(x) : `"$MANIFEST_DIR"/${shq(x.manifest)}`))].join(' ');
+}
+
+function scriptLines(a: LaunchAction): string[] {
+  switch (a.type) {
+    case 'apply':
+      return a.bootstrap
+        ? [`unless_launched ${shq(`skipping ${a.file}: the bootstrap pod belongs to the first launch only`)} ${kubectlLine(a)}`]
+        : [kubectlLine(a)];
+    case 'scale': return [kubectlLine(a)];
+    case 'wait': return [`wait_until ${a.timeoutSeconds} ${shq(a.until)} ${shq(a.hint)} ${checkCall(a.condition).join(' ')}`];
+    case 'delete-pod': return [`note_deleted_pod_ip ${shq(a.pod)}`, kubectlLine(a)];
+    case 'report': return ['report_master'];
   }
 }
 
 /** A person's reading of one action, with the kubectl command where there is one. */
 export function describeAction(a: LaunchAction, namespace?: string): string {
-  const ns = namespace ? ` -n ${namespace}` : '';
-  switch (a.kind) {
-    case 'apply': return `kubectl${ns} apply -f ${a.file}${a.bootstrap ? ' (first launch only)' : ''}`;
-    case 'scale': return `kubectl${ns} scale rc ${a.controller} --replicas=${a.replicas}`;
+  const args = actionKubectlArgs(a);
+  switch (a.type) {
+    case 'apply': return `${kubectlText(args!, namespace)}${a.bootstrap ? ' (first launch only)' : ''}`;
+    case 'scale':
+    case 'delete-pod':
+      return kubectlText(args!, namespace);
     case 'wait': return `wait up to ${a.timeoutSeconds}s until ${a.until}`;
-    case 'delete-pod': return `kubectl${ns} delete pod ${a.pod} --wait=true`;
     case 'report': return 'print the master pod and address that the sentinels agree on';
   }
 }
@@ -57,6 +77,9 @@ export function renderLaunchScript(plan: LaunchPlan): string {
     ['SENTINEL_SERVICE', c.sentinelService],
     ['REDIS_SELECTOR', c.redisSelector],
     ['SENTINEL_SELECTOR', c.sentinelSelector],
+    ['BOOTSTRAP_REDIS_CONTAINER', c.bootstrapRedisContainer],
+    ['REDIS_CONTAINER', c.redisContainer],
+    ['SENTINEL_CONTAINER', c.sentinelContainer],
     ['MASTER_NAME', c.masterName],
     ['REDIS_PORT', c.redisPort],
     ['SENTINEL_PORT', c.sentinelPort],
@@ -83,7 +106,7 @@ export function renderLaunchScript(plan: LaunchPlan): string {
   ];
   for (const st of plan.steps) {
     out.push('', `step ${st.number} ${shq(st.title)}`);
-    const body = st.actions.map(scriptLine);
+    const body = st.actions.flatMap(scriptLines);
     if (st.firstLaunchOnly) {
       out.push('if [[ "$LAUNCHED" == no ]]; then', ...body.map((l) => `  ${l}`), 'else', '  say \'skipped: the cluster is already launched\'', 'fi');
     } else {

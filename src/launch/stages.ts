@@ -1,14 +1,18 @@
 import { ApiObject } from 'cdk8s';
 import { RedisSentinel } from '../redis-sentinel';
 
-/** One ordered manifest file of dist/. */
-export interface Stage {
+/** An ordered manifest file, as the launch plan sees it. */
+export interface StageFile {
   /** The file name; names sort in apply order. */
   readonly file: string;
-  /** The objects in the file. */
-  readonly objects: readonly ApiObject[];
   /** True for the bootstrap pod's file, which only a first launch applies. */
   readonly bootstrap: boolean;
+}
+
+/** One ordered manifest file of dist/ and the objects in it. */
+export interface Stage extends StageFile {
+  /** The objects in the file. */
+  readonly objects: readonly ApiObject[];
 }
 
 /**
@@ -19,7 +23,7 @@ export interface Stage {
 export function launchStages(redis: RedisSentinel): Stage[] {
   const files: Array<[string, ApiObject, boolean]> = [
     ['config', redis.config.resource, false],
-    ['master-pod', redis.masterPod.resource, true],
+    ['master-pod', redis.bootstrapPod.resource, true],
     ['sentinel-service', redis.sentinelService.resource, false],
     ['redis-controller', redis.redisController.resource, false],
     ['sentinel-controller', redis.sentinelController.resource, false],

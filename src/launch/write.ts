@@ -31,7 +31,7 @@ export function writeDist(outdir: string, redis: RedisSentinel): WrittenDist {
   const byKey = new Map(docs.map((d) => [key(d.kind, d.metadata?.namespace, d.metadata?.name), d]));
 
   const stages = launchStages(redis);
-  const plan = launchPlan(redis, stages);
+  const plan = launchPlan(redis.settings, stages);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(join(target, LAUNCH_DIR), { recursive: true });
   const files: string[] = [];

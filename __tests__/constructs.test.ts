@@ -45,7 +45,7 @@ describe('part constructs', () => {
   test('a controller writes replicas only when asked, and rejects fewer than one', () => {
     expect(find(synth((c) => new RedisController(c, 'R')), 'ReplicationController', 'redis').spec.replicas).toBeUndefined();
     expect(find(synth((c) => new SentinelController(c, 'S', { replicas: 3 })), 'ReplicationController', 'redis-sentinel').spec.replicas).toBe(3);
-    expect(() => new RedisController(Testing.chart(), 'R', { replicas: 0 })).toThrow(/Invalid RedisController prop 'replicas' = 0: a controller needs at least one pod/);
+    expect(() => new RedisController(Testing.chart(), 'R', { replicas: 0 })).toThrow(/Invalid RedisController prop 'replicas' = 0: it must be a whole number from 1 to 2147483647: a controller needs at least one pod/);
     expect(() => new SentinelController(Testing.chart(), 'S', { replicas: 1.5 })).toThrow(/Invalid SentinelController prop 'replicas' = 1.5/);
   });
 });
@@ -81,9 +81,11 @@ describe('RedisSentinel', () => {
     const redisRc = find(docs, 'ReplicationController', 'redis');
     const sentinelRc = find(docs, 'ReplicationController', 'redis-sentinel');
 
-    test('names: Pod redis-master, Service redis-sentinel, RCs redis and redis-sentinel, apiVersion v1', () => {
+    test('names: Pod redis-master, Service redis-sentinel, RCs redis and redis-sentinel, apiVersion v1; in the seed\'s order', () => {
       expect(docs.map((d) => `${d.apiVersion} ${d.kind}/${d.metadata.name}`)).toEqual([
-        'v1 ConfigMap/redis-config', 'v1 Pod/redis-master', 'v1 Service/redis-sentinel',
+        'v1 ConfigMap/redis-config', 'networking.k8s.io/v1 NetworkPolicy/redis',
+        'policy/v1 PodDisruptionBudget/redis', 'policy/v1 PodDisruptionBudget/redis-sentinel',
+        'v1 Pod/redis-master', 'v1 Service/redis-sentinel',
         'v1 ReplicationController/redis', 'v1 ReplicationController/redis-sentinel',
       ]);
     });
@@ -94,14 +96,25 @@ describe('RedisSentinel', () => {
       expect(sentinelRc.spec.template.spec.containers.map((c: any) => c.name)).toEqual(['sentinel']);
     });
 
+    // The seed's labels, beside the Kubernetes recommended app.kubernetes.io/* ones.
+    const seedLabels = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('app.kubernetes.io/')));
+
     test('labels and selectors', () => {
-      expect(pod.metadata.labels).toEqual({ 'name': 'redis', 'redis-sentinel': 'true', 'role': 'master' });
+      expect(seedLabels(pod.metadata.labels)).toEqual({ 'name': 'redis', 'redis-sentinel': 'true', 'role': 'master' });
       expect(redisRc.spec.selector).toEqual({ name: 'redis' });
-      expect(redisRc.spec.template.metadata.labels).toEqual({ name: 'redis' });
+      expect(seedLabels(redisRc.spec.template.metadata.labels)).toEqual({ name: 'redis' });
       expect(sentinelRc.spec.selector).toEqual({ 'redis-sentinel': 'true' });
-      expect(sentinelRc.spec.template.metadata.labels).toEqual({ 'name': 'redis-sentinel', 'redis-sentinel': 'true', 'role': 'sentinel' });
-      expect(svc.metadata.labels).toEqual({ name: 'sentinel', role: 'service' });
+      expect(seedLabels(sentinelRc.spec.template.metadata.labels)).toEqual({ 'name': 'redis-sentinel', 'redis-sentinel': 'true', 'role': 'sentinel' });
+      expect(seedLabels(svc.metadata.labels)).toEqual({ name: 'sentinel', role: 'service' });
       expect(svc.spec.selector).toEqual({ 'redis-sentinel': 'true' });
+    });
+
+    test('every object and pod carries the recommended labels', () => {
+      const keys = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+      for (const labels of [...docs.map((d) => d.metadata.labels), redisRc.spec.template.metadata.labels, sentinelRc.spec.template.metadata.labels]) {
+        expect(Object.keys(labels)).toEqual(expect.arrayContaining(keys));
+      }
+      expect(pod.metadata.labels['app.kubernetes.io/component']).toBe('bootstrap');
     });
 
     test('the bootstrap pod is in both controllers\' selectors and behind the Service', () => {
@@ -134,10 +147,12 @@ describe('RedisSentinel', () => {
       expect(mounts(container(sentinelRc.spec.template.spec, 'sentinel')).data).toBeUndefined();
     });
 
-    test('resources: a CPU limit of 1 on master and redis only (the Kolla demo\'s value)', () => {
-      expect(container(pod.spec, 'master').resources).toEqual({ limits: { cpu: '1' } });
-      expect(container(redisRc.spec.template.spec, 'redis').resources).toEqual({ limits: { cpu: '1' } });
-      expect(container(pod.spec, 'sentinel').resources).toBeUndefined();
+    test('resources: a CPU limit of 1 on master and redis only (the Kolla demo\'s value), and memory on every container', () => {
+      const redis = { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '100m', memory: '512Mi' } };
+      expect(container(pod.spec, 'master').resources).toEqual(redis);
+      expect(container(redisRc.spec.template.spec, 'redis').resources).toEqual(redis);
+      expect(container(pod.spec, 'sentinel').resources).toEqual({ limits: { memory: '64Mi' }, requests: { cpu: '20m', memory: '64Mi' } });
+      expect(container(sentinelRc.spec.template.spec, 'sentinel').resources.limits.cpu).toBeUndefined();
     });
 
     test('replicas: both controllers start at 1 (omitted, so the API server defaults it to 1)', () => {
@@ -173,7 +188,7 @@ describe('RedisSentinel', () => {
     expect(find(docs, 'ReplicationController', 'cache').spec.selector).toEqual({ name: 'cache' });
     const cachePod = find(docs, 'Pod', 'cache-master');
     // The default instance's selectors do not pick the cache's bootstrap pod, and the reverse.
-    expect(cachePod.metadata.labels).toEqual({ 'name': 'cache', 'cache-sentinel': 'true', 'role': 'master' });
+    expect(cachePod.metadata.labels).toMatchObject({ 'name': 'cache', 'cache-sentinel': 'true', 'role': 'master', 'app.kubernetes.io/instance': 'cache' });
     expect(find(docs, 'Pod', 'redis-master').metadata.labels['cache-sentinel']).toBeUndefined();
     expect(find(docs, 'ConfigMap', 'cache-config').data['cluster.env']).toContain("SENTINEL_HOST='cache-sentinel'");
     expect(container(cachePod.spec, 'master').volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/redis-sentinel', readOnly: true });

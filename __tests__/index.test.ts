@@ -5,9 +5,9 @@ import { join } from 'path';
 import * as api from '../src';
 
 const EXPECTED = [
-  'DEFAULTS', 'RedisController', 'RedisMasterPod', 'RedisSentinel', 'RedisSentinelConfig', 'RedisSentinelPropError',
-  'SentinelController', 'SentinelService', 'launchPlan', 'launchStages', 'renderLaunchScript', 'renderStepsJson',
-  'renderStepsMarkdown', 'resolveSettings', 'writeDist',
+  'DEFAULTS', 'RedisController', 'RedisMasterPod', 'RedisSentinel', 'RedisSentinelConfig', 'RedisSentinelDisruptionBudgets',
+  'RedisSentinelNetworkPolicy', 'RedisSentinelPropError', 'SentinelController', 'SentinelService', 'launchPlan',
+  'renderLaunchScript', 'renderStepsJson', 'renderStepsMarkdown', 'resolveSettings', 'writeLaunch',
 ];
 
 test('src/index.ts exports the constructs, the settings and the launch sequence, and nothing of the k8s L1 surface', () => {

@@ -1,10 +1,12 @@
 // One plan feeds the launch script and the step list; they must agree.
 import { Testing } from 'cdk8s';
-import { launchPlan, launchStages, RedisSentinel, RedisSentinelProps, renderLaunchScript, renderStepsJson, renderStepsMarkdown, resolveSettings } from '../src';
+import { launchPlan, RedisSentinel, RedisSentinelProps, renderLaunchScript, renderStepsJson, renderStepsMarkdown, resolveSettings } from '../src';
+
+const FILE = 'redis-sentinel.k8s.yaml';
 
 function planFor(props: RedisSentinelProps = {}) {
   const redis = new RedisSentinel(Testing.chart(), 'Redis', props);
-  return launchPlan(redis.settings, launchStages(redis));
+  return launchPlan(redis.settings, [{ file: FILE }]);
 }
 
 describe('launch plan', () => {
@@ -12,8 +14,9 @@ describe('launch plan', () => {
   const script = renderLaunchScript(plan);
   const steps = JSON.parse(renderStepsJson(plan));
 
-  test('is the seed tutorial\'s sequence', () => {
+  test('is the seed tutorial\'s sequence, after the Secret', () => {
     expect(plan.steps.map((s) => s.title)).toEqual([
+      'Create the Secret redis-auth with random passwords, unless it exists',
       'Apply the manifests in order',
       'Wait for the bootstrap master and its sentinel',
       'Scale both controllers to 3 redis and 3 sentinels',
@@ -23,8 +26,19 @@ describe('launch plan', () => {
       'Print where the master is',
     ]);
     expect(plan.steps.map((s) => s.actions.map((a) => a.type))).toEqual([
-      ['apply', 'apply', 'apply', 'apply', 'apply'], ['wait'], ['scale', 'scale'], ['wait', 'wait'],
+      ['create-secret'], ['apply', 'apply'], ['wait'], ['scale', 'scale'], ['wait', 'wait'],
       ['delete-pod'], ['wait', 'wait', 'wait', 'wait'], ['report'],
+    ]);
+  });
+
+  test('without auth there is no Secret to create', () => {
+    expect(planFor({ auth: false }).steps[0].title).toBe('Apply the manifests in order');
+  });
+
+  test('a first launch applies the instance\'s objects; a relaunch all but the bootstrap pod', () => {
+    expect(plan.steps[1].actions).toEqual([
+      { type: 'apply', file: FILE, selector: 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis', when: 'first-launch' },
+      { type: 'apply', file: FILE, selector: 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis,app.kubernetes.io/component!=bootstrap', when: 'relaunch' },
     ]);
   });
 
@@ -45,14 +59,16 @@ describe('launch plan', () => {
 
   test('the script performs each action of the step list, in order, with the kubectl words the list shows', () => {
     // The step list's text of a kubectl action is the command; the script runs the same words, with
-    // manifests found in $MANIFEST_DIR.
+    // manifests found in $MANIFEST_DIR and fresh passwords in $RANDOM_FILES.
+    const kubectl = (text: string) => text.replace(/ \([^)]*\)$/, '').replace(/^kubectl /, 'k ')
+      .replace(/-f (\S+)/, `-f "$MANIFEST_DIR"/'$1'`)
+      .replace(/--from-file=([a-z-]+)=<32 random bytes>/g, `--from-file=$1="$RANDOM_FILES"/'$1'`)
+      .replace(/-l (\S*!\S*)/, "-l '$1'");
     const expected = steps.steps.flatMap((s: any) => s.actions.flatMap((a: any) => {
-      const kubectl = (text: string) => text.replace(/ \(first launch only\)$/, '').replace(/^kubectl /, 'k ')
-        .replace(/-f (\S+)$/, `-f "$MANIFEST_DIR"/'$1'`);
       switch (a.type) {
-        case 'apply': return [a.bootstrap
-          ? `unless_launched 'skipping ${a.file}: the bootstrap pod belongs to the first launch only' ${kubectl(a.text)}`
-          : kubectl(a.text)];
+        case 'create-secret': return [`if secret_missing '${a.secret}'; then`, `make_random_files ${a.keys.map((k: string) => `'${k}'`).join(' ')}`,
+          kubectl(a.text), 'remove_random_files', 'fi'];
+        case 'apply': return [`${a.when === 'first-launch' ? 'on_first_launch' : 'on_relaunch'} ${kubectl(a.text)}`];
         case 'scale': return [kubectl(a.text)];
         case 'delete-pod': return [`note_deleted_pod_ip '${a.pod}'`, kubectl(a.text)];
         case 'wait': return [`wait_until ${a.timeoutSeconds} '${a.until}'`];
@@ -61,7 +77,8 @@ describe('launch plan', () => {
     }));
     const body = script.slice(script.indexOf('\ndetect_launched\n'));
     const calls = body.split('\n').map((l) => l.trim())
-      .filter((l) => /^(k|unless_launched|wait_until|note_deleted_pod_ip|report_master)\b/.test(l))
+      .filter((l) => /^(k|if secret_missing|make_random_files|remove_random_files|fi|on_first_launch|on_relaunch|wait_until|note_deleted_pod_ip|report_master)\b/.test(l))
+      .filter((l, i, all) => l !== 'fi' || all[i - 1] === 'remove_random_files')
       .map((l) => (l.startsWith('wait_until') ? l.replace(/^(wait_until \d+ '[^']*').*$/, '$1') : l));
     expect(calls).toEqual(expected);
     expect(calls).toContain('k scale rc redis --replicas=3');
@@ -71,17 +88,18 @@ describe('launch plan', () => {
   test('every check of a wait reaches the script with its arguments', () => {
     const waits = plan.steps.flatMap((s) => s.actions).filter((a) => a.type === 'wait');
     const lines = script.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('wait_until '));
-    expect(lines.map((l) => l.split(' ').slice(-2).join(' ').replace(/^.*' /, ''))).toEqual(waits.map((a) => {
+    expect(lines.map((l) => l.replace(/^.*' /, ''))).toEqual(waits.map((a) => {
       const c = (a as any).condition;
       return [`check_${c.type.replace(/-/g, '_')}`, c.redisPods ?? c.sentinels].filter((x) => x !== undefined).join(' ');
     }));
   });
 
-  test('takes settings and stage files, with no chart', () => {
-    const p = launchPlan(resolveSettings({ name: 'cache' }), [{ file: 'a.yaml', bootstrap: false }, { file: 'b.yaml', bootstrap: true }]);
+  test('takes settings and manifest files, with no chart', () => {
+    const p = launchPlan(resolveSettings({ name: 'cache' }), [{ file: 'a.yaml' }, { file: 'b.yaml' }], { manifestDir: '../..' });
     expect(p.files).toEqual(['a.yaml', 'b.yaml']);
-    expect(p.steps[0].actions).toEqual([{ type: 'apply', file: 'a.yaml', bootstrap: false }, { type: 'apply', file: 'b.yaml', bootstrap: true }]);
-    expect(p.context).toMatchObject({ bootstrapPod: 'cache-master', bootstrapRedisContainer: 'master', redisContainer: 'redis', sentinelContainer: 'sentinel' });
+    expect(p.steps[1].actions.map((a: any) => `${a.file} ${a.when}`)).toEqual(['a.yaml first-launch', 'a.yaml relaunch', 'b.yaml first-launch', 'b.yaml relaunch']);
+    expect(p.context).toMatchObject({ manifestDir: '../..', bootstrapPod: 'cache-master', bootstrapRedisContainer: 'master', redisContainer: 'redis', sentinelContainer: 'sentinel' });
+    expect(renderLaunchScript(p)).toContain("MANIFEST_PATH='../..'");
   });
 
   test('the script and the step list name the same files, controllers and pod', () => {
@@ -90,12 +108,11 @@ describe('launch plan', () => {
       expect(script).toContain(`'${name}'`);
     }
     expect(renderStepsMarkdown(plan)).toContain('kubectl scale rc redis --replicas=3');
-    expect(renderStepsMarkdown(plan)).toContain('kubectl apply -f 01-master-pod.k8s.yaml (first launch only)');
+    expect(renderStepsMarkdown(plan)).toContain(`kubectl apply -f ${FILE} -l app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis (first launch)`);
   });
 
   test('only the bootstrap wait and the scale are skipped on a second run', () => {
-    expect(plan.steps.filter((s) => s.firstLaunchOnly).map((s) => s.number)).toEqual([2, 3]);
-    expect(plan.steps[0].actions.filter((a) => a.type === 'apply' && a.bootstrap)).toEqual([{ type: 'apply', file: '01-master-pod.k8s.yaml', bootstrap: true }]);
+    expect(plan.steps.filter((s) => s.firstLaunchOnly).map((s) => s.number)).toEqual([3, 4]);
   });
 
   test('follows the props: names, namespace, replicas, timeouts', () => {
@@ -107,6 +124,7 @@ describe('launch plan', () => {
     expect(renderStepsMarkdown(other)).toContain('kubectl -n apps delete pod cache-master --ignore-not-found --wait=true --timeout=120s');
     expect(text).toContain("BOOTSTRAP_POD='cache-master'");
     expect(text).toContain('kubectl -n apps logs -l cache-sentinel=true -c sentinel');
+    expect(text).toContain("if secret_missing 'cache-auth'; then");
   });
 
   test('quotes every value it puts into bash', () => {

@@ -5,13 +5,17 @@ import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
 import { Duration, Testing, Yaml } from 'cdk8s';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Pod, ReplicationController, Service } from 'kubernetes-models/v1';
 import { RedisSentinel } from '../src';
 
 const SCHEMA_DIR = join(__dirname, '..', '..', 'shared', 'k8s-schema');
 const DIST = join(__dirname, '..', 'dist');
 
-const MODELS: Record<string, new (data: any) => { validate(): void }> = { ConfigMap, Pod, ReplicationController, Service };
+const MODELS: Record<string, new (data: any) => { validate(): void }> = {
+  ConfigMap, Pod, ReplicationController, Service, NetworkPolicy, PodDisruptionBudget,
+};
 
 /** A validator per kind for one API version's definitions, with additionalProperties: false. */
 function strictValidators(file: string): (doc: any) => ValidateFunction {
@@ -24,7 +28,7 @@ function strictValidators(file: string): (doc: any) => ValidateFunction {
   const byKind = new Map<string, string>();
   for (const [name, def] of Object.entries(defs)) {
     for (const gvk of def['x-kubernetes-group-version-kind'] ?? []) {
-      if (gvk.group === '') byKind.set(`${gvk.version}/${gvk.kind}`, name);
+      byKind.set(`${gvk.group ? `${gvk.group}/` : ''}${gvk.version}/${gvk.kind}`, name);
     }
   }
   return (doc) => {
@@ -35,7 +39,7 @@ function strictValidators(file: string): (doc: any) => ValidateFunction {
 }
 
 const configurations: Array<[string, any[]]> = [
-  ['dist/', readdirSync(DIST).filter((f) => f.endsWith('.k8s.yaml')).flatMap((f) => Yaml.load(join(DIST, f)))],
+  ['dist/', readdirSync(DIST).filter((f) => f.endsWith('.k8s.yaml')).sort().flatMap((f) => Yaml.load(join(DIST, f)))],
   ['a non-default configuration', (() => {
     const chart = Testing.chart();
     new RedisSentinel(chart, 'Cache', { name: 'cache', namespace: 'apps', redisReplicas: 5, sentinelReplicas: 5, quorum: 3, downAfter: Duration.seconds(60), failoverTimeout: Duration.seconds(180) });
@@ -45,7 +49,9 @@ const configurations: Array<[string, any[]]> = [
 
 describe.each(configurations)('objects of %s', (_what, docs) => {
   test('there are objects to check', () => {
-    expect(docs.map((d) => d.kind)).toEqual(['ConfigMap', 'Pod', 'Service', 'ReplicationController', 'ReplicationController']);
+    expect(docs.map((d) => d.kind)).toEqual([
+      'ConfigMap', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Pod', 'Service', 'ReplicationController', 'ReplicationController',
+    ]);
   });
 
   test.each(docs.map((d) => [`${d.kind}/${d.metadata.name}`, d]))('%s validates with kubernetes-models', (_name, doc) => {

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
-import { launchPlan, launchStages, RedisSentinel, renderLaunchScript } from '../src';
+import { launchPlan, RedisSentinel, renderLaunchScript } from '../src';
 import { SCRIPTS_DIR } from '../src/scripts';
 
 const ROOT = join(__dirname, '..');
@@ -37,7 +37,7 @@ describe('shellcheck', () => {
     const redis = new RedisSentinel(Testing.chart(), 'Cache', { name: 'cache', namespace: 'apps', masterName: 'cache.master-1' });
     const dir = mkdtempSync(join(tmpdir(), 'launch-'));
     try {
-      writeFileSync(join(dir, 'launch.sh'), renderLaunchScript(launchPlan(redis.settings, launchStages(redis))));
+      writeFileSync(join(dir, 'launch.sh'), renderLaunchScript(launchPlan(redis.settings, [{ file: 'cache.k8s.yaml' }, { file: "it's.k8s.yaml" }], { manifestDir: '../..' })));
       expect(shellcheck(['launch.sh'], dir)).toEqual({ status: 0, out: '' });
       // and bash parses it
       execFileSync('bash', ['-n', join(dir, 'launch.sh')]);

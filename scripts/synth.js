@@ -1,7 +1,9 @@
-// `npm run synth`: runs the precompiled app (lib/), rebuilding it first only when a source file is
-// newer than the build, so a synth costs one node start-up and no type-check.
-const { existsSync, readdirSync, statSync } = require('fs');
-const { join } = require('path');
+// `npm run synth` (and `cdk8s synth`, see cdk8s.yaml): runs the precompiled app (lib/), rebuilding it
+// first only when a source file is newer than the build, so a synth costs one node start-up and no
+// type-check. The repository's own dist/ is written from scratch (its committed files are exactly one
+// synth); any other output folder ($CDK8S_OUTDIR, `cdk8s synth -o DIR`) is only written into.
+const { existsSync, readdirSync, rmSync, statSync } = require('fs');
+const { join, resolve } = require('path');
 
 const root = join(__dirname, '..');
 const entry = join(root, 'lib', 'src', 'main.js');
@@ -18,5 +20,7 @@ function newest(dir) {
 if (!existsSync(entry) || newest(join(root, 'src')) > statSync(entry).mtimeMs || newest(join(root, 'imports')) > statSync(entry).mtimeMs) {
   require('./build.js');
 }
-const written = require(entry).main();
-process.stdout.write(`wrote ${written.files.length} files to ${process.env.CDK8S_OUTDIR ?? 'dist'}: ${written.files.join(', ')}\n`);
+const outdir = process.env.CDK8S_OUTDIR ?? 'dist';
+if (resolve(outdir) === join(root, 'dist')) rmSync(join(root, 'dist'), { recursive: true, force: true });
+const { app, launch } = require(entry).main(outdir);
+process.stdout.write(`synthesized ${app.outdir}; launch files: ${launch.flatMap((l) => l.files).join(', ')}\n`);

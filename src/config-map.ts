@@ -3,7 +3,7 @@ import * as k8s from '../imports/k8s';
 import { objectMeta } from './metadata';
 import { RedisSentinelProps } from './props';
 import { configMapData } from './redis-config';
-import { resolveSettings } from './settings';
+import { settingsIn } from './settings';
 
 /**
  * The ConfigMap `<name>-config`: redis.conf, the sentinel.conf template, cluster.env and the entry
@@ -17,10 +17,10 @@ export class RedisSentinelConfig extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
     super(scope, id);
-    const s = resolveSettings(props);
+    const s = settingsIn(this, props, { construct: 'RedisSentinelConfig' });
     this.name = s.names.configMap;
     this.resource = new k8s.KubeConfigMap(this, 'Resource', {
-      metadata: objectMeta(s, this.name),
+      metadata: objectMeta(s, this.name, s.labels.recommended.config),
       data: configMapData(s),
     });
   }

@@ -1,16 +1,19 @@
-export type { RedisSentinelProps, ControllerProps } from './props';
-export type { RedisSentinelSettings, ResolvedNames, ResolvedLabels, ResolvedResources, ResolvedContainers } from './settings';
+export type { RedisSentinelProps, RedisSentinelAuthProps, ControllerProps } from './props';
+export type {
+  RedisSentinelSettings, ResolvedNames, ResolvedLabels, ResolvedResources, ResolvedContainers, ResolvedAuth, ResolveOptions, Component,
+} from './settings';
 export { RedisSentinelPropError, resolveSettings, DEFAULTS } from './settings';
+export type { IPodSelectorPeer, PeerPodSelectorConfig } from './peer';
+export { RedisSentinelNetworkPolicy } from './network-policy';
+export { RedisSentinelDisruptionBudgets } from './disruption-budgets';
 export { RedisSentinel } from './redis-sentinel';
 export { RedisSentinelConfig } from './config-map';
 export { RedisMasterPod } from './master-pod';
 export { SentinelService } from './sentinel-service';
 export { RedisController } from './redis-controller';
 export { SentinelController } from './sentinel-controller';
-export type { Stage, StageFile } from './launch/stages';
-export { launchStages } from './launch/stages';
-export type { LaunchPlan, LaunchStep, LaunchAction, LaunchCheck, LaunchContext } from './launch/plan';
+export type { LaunchPlan, LaunchStep, LaunchAction, LaunchCheck, LaunchContext, LaunchPlanOptions, ManifestFile } from './launch/plan';
 export { launchPlan } from './launch/plan';
 export { renderLaunchScript, renderStepsJson, renderStepsMarkdown } from './launch/render';
-export type { WrittenDist } from './launch/write';
-export { writeDist } from './launch/write';
+export type { WrittenLaunch } from './launch/write';
+export { writeLaunch } from './launch/write';

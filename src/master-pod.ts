@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { objectMeta } from './metadata';
-import { POD_SECURITY, redisContainer, sentinelContainer, volumes } from './pod-spec';
+import { podSpec, redisContainer, sentinelContainer } from './pod-spec';
 import { RedisSentinelProps } from './props';
-import { resolveSettings } from './settings';
+import { settingsIn } from './settings';
 
 /**
  * The bootstrap pod `<name>-master`: container `master` (the first master of a new cluster) and
@@ -19,15 +19,11 @@ export class RedisMasterPod extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
     super(scope, id);
-    const s = resolveSettings(props);
+    const s = settingsIn(this, props, { construct: 'RedisMasterPod' });
     this.name = s.names.bootstrapPod;
     this.resource = new k8s.KubePod(this, 'Resource', {
       metadata: objectMeta(s, this.name, s.labels.bootstrapPod),
-      spec: {
-        securityContext: POD_SECURITY,
-        containers: [redisContainer(s, true), sentinelContainer(s)],
-        volumes: volumes(s, { data: true, sentinelState: true }),
-      },
+      spec: podSpec(s, [redisContainer(s, true), sentinelContainer(s)]),
     });
   }
 }

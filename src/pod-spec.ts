@@ -5,10 +5,13 @@
 import * as k8s from '../imports/k8s';
 import { ResolvedResources, RedisSentinelSettings } from './settings';
 
+/** The volumes, in the order a pod lists them. */
 export const VOLUMES = {
   data: 'data',
-  config: 'config',
   sentinelState: 'sentinel-state',
+  config: 'config',
+  auth: 'auth',
+  run: 'run',
 } as const;
 
 const ENTRYPOINT = 'entrypoint.sh';
@@ -16,6 +19,8 @@ const PROBE = 'probe.sh';
 
 /** The containers' user: the `redis` user (uid/gid 999) of the official image. */
 const REDIS_UID = 999;
+/** The auth Secret's files: readable by the owner (root) and the pod's fsGroup (the redis user). */
+const SECRET_FILE_MODE = 0o440;
 
 /** Env from the downward API: the entry scripts identify the pod by its IP. */
 const POD_ENV: k8s.EnvVar[] = [
@@ -27,10 +32,9 @@ function script(s: RedisSentinelSettings, file: string): string {
   return `${s.paths.configDir}/${file}`;
 }
 
-function resources(r: ResolvedResources): k8s.ResourceRequirements | undefined {
-  const toQuantities = (m?: Readonly<Record<string, string>>) =>
-    m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, k8s.Quantity.fromString(v)]));
-  if (!r.limits && !r.requests) return undefined;
+function resources(r: ResolvedResources): k8s.ResourceRequirements {
+  const toQuantities = (m: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, k8s.Quantity.fromString(v)]));
   return { limits: toQuantities(r.limits), requests: toQuantities(r.requests) };
 }
 
@@ -50,7 +54,7 @@ const CONTAINER_SECURITY: k8s.SecurityContext = {
   capabilities: { drop: ['ALL'] },
 };
 
-export const POD_SECURITY: k8s.PodSecurityContext = {
+const POD_SECURITY: k8s.PodSecurityContext = {
   runAsNonRoot: true,
   runAsUser: REDIS_UID,
   runAsGroup: REDIS_UID,
@@ -82,6 +86,10 @@ function container(s: RedisSentinelSettings, r: Role): k8s.Container {
     volumeMounts: [
       { name: r.stateVolume, mountPath: r.statePath },
       { name: VOLUMES.config, mountPath: s.paths.configDir, readOnly: true },
+      ...(s.auth ? [
+        { name: VOLUMES.auth, mountPath: s.paths.authDir, readOnly: true },
+        { name: VOLUMES.run, mountPath: s.paths.runDir },
+      ] : []),
     ],
   };
 }
@@ -115,11 +123,27 @@ export function sentinelContainer(s: RedisSentinelSettings): k8s.Container {
   });
 }
 
-/** The volumes a pod needs for the given containers. */
-export function volumes(s: RedisSentinelSettings, want: { data: boolean; sentinelState: boolean }): k8s.Volume[] {
-  return [
-    ...(want.data ? [{ name: VOLUMES.data, emptyDir: {} }] : []),
-    ...(want.sentinelState ? [{ name: VOLUMES.sentinelState, emptyDir: {} }] : []),
-    { name: VOLUMES.config, configMap: { name: s.names.configMap } },
-  ];
+/** Every volume a container of ours may mount; a pod gets the ones its containers mount. */
+function volume(s: RedisSentinelSettings, name: string): k8s.Volume {
+  switch (name) {
+    case VOLUMES.config: return { name, configMap: { name: s.names.configMap } };
+    // Optional: without the Secret the pods start and say, once, which Secret they wait for.
+    case VOLUMES.auth: return { name, secret: { secretName: s.auth!.secretName, optional: true, defaultMode: SECRET_FILE_MODE } };
+    // The files the entry scripts write from the Secret for the servers: in memory, never on disk.
+    case VOLUMES.run: return { name, emptyDir: { medium: 'Memory' } };
+    default: return { name, emptyDir: {} };
+  }
+}
+
+/** A pod spec for these containers: their volumes, the pod's security context, and no API token. */
+export function podSpec(s: RedisSentinelSettings, containers: k8s.Container[]): k8s.PodSpec {
+  const names = [...new Set(containers.flatMap((c) => (c.volumeMounts ?? []).map((m) => m.name)))];
+  const order = Object.values(VOLUMES) as string[];
+  return {
+    // Nothing in these pods talks to the Kubernetes API.
+    automountServiceAccountToken: false,
+    securityContext: POD_SECURITY,
+    containers,
+    volumes: names.sort((a, b) => order.indexOf(a) - order.indexOf(b)).map((n) => volume(s, n)),
+  };
 }

@@ -1,5 +1,5 @@
 // The public props: what users of the constructs write. Defaults and rules live in settings.ts.
-import type { Duration } from 'cdk8s';
+import type { Duration, Size } from 'cdk8s';
 import type { ContainerResources } from 'cdk8s-plus-28';
 
 /**
@@ -23,15 +23,16 @@ export interface RedisSentinelProps {
 
   /**
    * The namespace of every object.
-   * @default - no namespace in the manifests: kubectl's current namespace
+   * @default - the namespace of the chart the construct is in; with none, no namespace in the
+   * manifests (kubectl's current namespace)
    */
   readonly namespace?: string;
 
   /**
    * The container image of every container: the official Redis image, pinned by tag or digest.
    * Our entry scripts (shipped in a ConfigMap) run on it; it needs only `sh`, `redis-server`,
-   * `redis-sentinel` and `redis-cli`.
-   * @default 'redis:7.2.5'
+   * `redis-sentinel`, `redis-cli`, `sha256sum` and `timeout`.
+   * @default 'redis:8.6.5'
    */
   readonly image?: string;
 
@@ -91,16 +92,42 @@ export interface RedisSentinelProps {
   readonly minReplicasToWrite?: number;
 
   /**
-   * Resources of the Redis containers (`master` and `redis`).
-   * @default - CPU limit of 1 core, as in the example the Kolla demo borrowed
+   * Resources of the Redis containers (`master` and `redis`). Each field you set replaces the
+   * default's; every container keeps CPU and memory requests and a memory limit.
+   * @default - requests 100m CPU and 512 MiB; limits 1 CPU (the classic example's) and 512 MiB
    */
   readonly redisResources?: ContainerResources;
 
   /**
-   * Resources of the sentinel containers.
-   * @default - none set, as in the classic example
+   * Resources of the sentinel containers. Each field you set replaces the default's.
+   * @default - requests 20m CPU and 64 MiB; limit 64 MiB
    */
   readonly sentinelResources?: ContainerResources;
+
+  /**
+   * The memory Redis may use for data (`maxmemory`); writes that need more are refused
+   * (`noeviction`). It must stay below the Redis containers' memory limit.
+   * @default - 60% of the Redis containers' memory limit: the rest is headroom for replication
+   * buffers and for the copy-on-write pages of a forked rewrite or full sync
+   */
+  readonly maxMemory?: Size;
+
+  /**
+   * Authentication: ACL users on Redis and Sentinel, their passwords in a Secret (see
+   * `RedisSentinelAuthProps`). `false` turns it off: then any pod that can reach the ports can read,
+   * change or wipe the data and redirect failover.
+   * @default - on, with the Secret `<name>-auth`
+   */
+  readonly auth?: RedisSentinelAuthProps | false;
+
+  /**
+   * A NetworkPolicy for the instance's pods: the Redis and Sentinel ports take traffic only from the
+   * instance's own pods, from pods labelled `<name>-client: "true"` in the namespace, and from peers
+   * given to `allowFrom`; the pods reach only each other and DNS. `false` leaves the pods open, for
+   * clusters whose network plugin does not enforce NetworkPolicy.
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
 
   /**
    * How long a Redis replica (or a sentinel) keeps asking the sentinel Service for the master
@@ -120,6 +147,26 @@ export interface RedisSentinelProps {
    * @default 26379
    */
   readonly sentinelPort?: number;
+}
+
+/** Authentication settings. */
+export interface RedisSentinelAuthProps {
+  /**
+   * The Secret that holds the passwords, one key per user: `client-password` (applications, on
+   * Redis and Sentinel), `replication-password`, `sentinel-password` and `admin-password` (our
+   * scripts and the launch). The launch script creates it with random passwords when it is missing.
+   * A key `<user>-password-<anything>` adds a second accepted password, for rotation.
+   * @default '<name>-auth'
+   */
+  readonly secretName?: string;
+
+  /**
+   * ACL rules added to the client user (`default`) after its defaults, to widen (or narrow) what
+   * applications may run: commands and categories such as `+flushdb`, `+@scripting` or `-keys`.
+   * @default - none: every command except `@admin`, `@dangerous` and the ones that change
+   * replication, configuration or modules
+   */
+  readonly clientAclRules?: string[];
 }
 
 /** Props of the controllers: the topology's props plus the replicas written into the manifest. */

@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { replicationController } from './controller';
 import { objectMeta } from './metadata';
-import { POD_SECURITY, redisContainer, volumes } from './pod-spec';
+import { podSpec, redisContainer } from './pod-spec';
 import { ControllerProps } from './props';
-import { resolveControllerReplicas, resolveSettings } from './settings';
+import { resolveControllerReplicas, settingsIn } from './settings';
 
 /**
  * The ReplicationController `<name>` of Redis servers (container `redis`). It selects `name: <name>`
@@ -18,13 +18,10 @@ export class RedisController extends Construct {
 
   constructor(scope: Construct, id: string, props: ControllerProps = {}) {
     super(scope, id);
-    const s = resolveSettings(props);
+    const s = settingsIn(this, props, { construct: 'RedisController', extraProps: ['replicas'] });
     this.name = s.names.redisController;
     const replicas = resolveControllerReplicas('RedisController', props.replicas);
-    this.resource = replicationController(this, objectMeta(s, this.name), s.labels.redisSelector, s.labels.redisPod, {
-      securityContext: POD_SECURITY,
-      containers: [redisContainer(s, false)],
-      volumes: volumes(s, { data: true, sentinelState: false }),
-    }, replicas);
+    this.resource = replicationController(this, objectMeta(s, this.name, s.labels.recommended.redis), s.labels.redisSelector, s.labels.redisPod,
+      podSpec(s, [redisContainer(s, false)]), replicas);
   }
 }

@@ -1,22 +1,29 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { RedisSentinelConfig } from './config-map';
+import { RedisSentinelDisruptionBudgets } from './disruption-budgets';
 import { RedisMasterPod } from './master-pod';
+import { RedisSentinelNetworkPolicy } from './network-policy';
+import { IPodSelectorPeer, PeerPodSelectorConfig, podSelectorConfig } from './peer';
+import { RedisSentinelProps } from './props';
 import { RedisController } from './redis-controller';
 import { SentinelController } from './sentinel-controller';
 import { SentinelService } from './sentinel-service';
-import { RedisSentinelProps } from './props';
-import { RedisSentinelPropError, RedisSentinelSettings, resolveSettings } from './settings';
+import { RedisSentinelPropError, RedisSentinelSettings, settingsIn } from './settings';
 
 /**
  * Redis with Sentinel failover, the classic Kubernetes way: a bootstrap pod (master + sentinel), the
  * sentinel Service, a ReplicationController of Redis servers and one of sentinels, plus the
- * ConfigMap with the configuration and entry scripts, all from one set of props, in one chart.
+ * ConfigMap with the configuration and entry scripts, a NetworkPolicy and PodDisruptionBudgets, all
+ * from one set of props, in one chart.
  *
  * The manifests start both controllers at one pod (the bootstrap pod counts for both). Scaling them,
  * waiting for health and deleting the bootstrap pod is the launch sequence (`LaunchPlan`).
+ *
+ * It is a cdk8s-plus network-policy peer: `deployment.connections.allowTo(redis)` lets a
+ * Deployment's pods reach every pod of the instance.
  */
-export class RedisSentinel extends Construct {
+export class RedisSentinel extends Construct implements IPodSelectorPeer {
   /** The resolved settings: every default applied. */
   public readonly settings: RedisSentinelSettings;
   /** Where Sentinel-aware clients connect: the sentinel Service's DNS name. */
@@ -32,14 +39,21 @@ export class RedisSentinel extends Construct {
   public readonly sentinelService: SentinelService;
   public readonly redisController: RedisController;
   public readonly sentinelController: SentinelController;
+  /** The NetworkPolicy; undefined with `networkPolicy: false`. */
+  public readonly networkPolicy?: RedisSentinelNetworkPolicy;
+  public readonly disruptionBudgets: RedisSentinelDisruptionBudgets;
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
     super(scope, id);
-    this.settings = resolveSettings(props);
+    this.settings = settingsIn(this, props);
     const s = this.settings;
     checkNoCollision(this);
 
+    // Created in apply order (a chart lists its objects in creation order): the configuration and the
+    // policies first, then the seed's order: the bootstrap pod, the Service, the two controllers.
     this.config = new RedisSentinelConfig(this, 'Config', props);
+    if (s.networkPolicy) this.networkPolicy = new RedisSentinelNetworkPolicy(this, 'NetworkPolicy', props);
+    this.disruptionBudgets = new RedisSentinelDisruptionBudgets(this, 'DisruptionBudgets', props);
     this.bootstrapPod = new RedisMasterPod(this, 'MasterPod', props);
     this.sentinelService = new SentinelService(this, 'SentinelService', props);
     this.redisController = new RedisController(this, 'RedisController', props);
@@ -49,6 +63,34 @@ export class RedisSentinel extends Construct {
     this.sentinelPort = s.sentinelPort;
     this.masterName = s.masterName;
   }
+
+  /**
+   * Lets a cdk8s-plus peer (a Deployment, `Pods.select(...)`, a namespace, an IP block) reach the
+   * Redis and Sentinel ports through the NetworkPolicy. With `networkPolicy: false` there is nothing
+   * to open, and this throws rather than pretend.
+   */
+  public allowFrom(peer: { toNetworkPolicyPeerConfig(): any }): void {
+    if (!this.networkPolicy) {
+      throw new RedisSentinelPropError('networkPolicy', false, 'allowFrom() adds to the NetworkPolicy, and this instance has none',
+        'leave networkPolicy on, or open the pods with your own policy');
+    }
+    this.networkPolicy.allowFrom(peer);
+  }
+
+  /** Every pod of the instance, in its namespace (cdk8s-plus IPodSelector). */
+  public toPodSelectorConfig(): PeerPodSelectorConfig {
+    return podSelectorConfig(this.settings.labels.instanceSelector, this.settings.namespace);
+  }
+
+  /** cdk8s-plus INetworkPolicyPeer: every pod of the instance. */
+  public toNetworkPolicyPeerConfig(): { podSelector: PeerPodSelectorConfig } {
+    return { podSelector: this.toPodSelectorConfig() };
+  }
+
+  /** cdk8s-plus INetworkPolicyPeer. */
+  public toPodSelector(): IPodSelectorPeer {
+    return this;
+  }
 }
 
 /** Object names and selectors this instance claims in its namespace. */
@@ -57,8 +99,11 @@ function claims(s: RedisSentinelSettings): string[] {
   return [
     `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`,
     `ReplicationController/${n.redisController}`, `ReplicationController/${n.sentinelController}`,
-    ...Object.entries(s.labels.redisSelector).map(([k, v]) => `selector ${k}=${v}`),
-    ...Object.entries(s.labels.sentinelSelector).map(([k, v]) => `selector ${k}=${v}`),
+    `NetworkPolicy/${n.networkPolicy}`, `PodDisruptionBudget/${n.redisDisruptionBudget}`,
+    `PodDisruptionBudget/${n.sentinelDisruptionBudget}`,
+    ...(s.auth ? [`Secret/${s.auth.secretName}`] : []),
+    ...[s.labels.redisSelector, s.labels.sentinelSelector, s.labels.instanceSelector].flatMap((sel) =>
+      Object.entries(sel).length === 1 ? Object.entries(sel).map(([k, v]) => `selector ${k}=${v}`) : [`selector ${JSON.stringify(sel)}`]),
   ];
 }
 

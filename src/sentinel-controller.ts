@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { replicationController } from './controller';
 import { objectMeta } from './metadata';
-import { POD_SECURITY, sentinelContainer, volumes } from './pod-spec';
+import { podSpec, sentinelContainer } from './pod-spec';
 import { ControllerProps } from './props';
-import { resolveControllerReplicas, resolveSettings } from './settings';
+import { resolveControllerReplicas, settingsIn } from './settings';
 
 /**
  * The ReplicationController `<name>-sentinel` of sentinels (container `sentinel`). It selects
@@ -18,13 +18,10 @@ export class SentinelController extends Construct {
 
   constructor(scope: Construct, id: string, props: ControllerProps = {}) {
     super(scope, id);
-    const s = resolveSettings(props);
+    const s = settingsIn(this, props, { construct: 'SentinelController', extraProps: ['replicas'] });
     this.name = s.names.sentinelController;
     const replicas = resolveControllerReplicas('SentinelController', props.replicas);
-    this.resource = replicationController(this, objectMeta(s, this.name), s.labels.sentinelSelector, s.labels.sentinelPod, {
-      securityContext: POD_SECURITY,
-      containers: [sentinelContainer(s)],
-      volumes: volumes(s, { data: false, sentinelState: true }),
-    }, replicas);
+    this.resource = replicationController(this, objectMeta(s, this.name, s.labels.recommended.sentinel), s.labels.sentinelSelector, s.labels.sentinelPod,
+      podSpec(s, [sentinelContainer(s)]), replicas);
   }
 }

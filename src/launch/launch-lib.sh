@@ -2,19 +2,20 @@
 # The launch script's functions. The renderer puts this text into dist/launch/launch.sh after the
 # plan's settings (the variables checked below) and before the plan's steps. Each check prints what does not
 # hold yet and returns non-zero, or returns 0; wait_until polls one until it holds or times out.
-: "${INSTANCE:?}" "${BOOTSTRAP_POD:?}" "${REDIS_RC:?}" "${SENTINEL_RC:?}" "${REDIS_SELECTOR:?}" \
+: "${INSTANCE:?}" "${MANIFEST_PATH:?}" "${PASSWORD_BYTES:?}" "${BOOTSTRAP_POD:?}" "${REDIS_RC:?}" "${SENTINEL_RC:?}" "${REDIS_SELECTOR:?}" \
   "${SENTINEL_SELECTOR:?}" "${MASTER_NAME:?}" "${REDIS_PORT:?}" "${SENTINEL_PORT:?}" "${CLI:?}" \
   "${REDIS_REPLICAS:?}" "${SENTINEL_REPLICAS:?}" "${STEP_COUNT:?}" "${SENTINEL_SERVICE:?}" \
   "${BOOTSTRAP_REDIS_CONTAINER:?}" "${REDIS_CONTAINER:?}" "${SENTINEL_CONTAINER:?}"
 
 KUBECTL=${KUBECTL:-kubectl}
 POLL_SECONDS=${LAUNCH_POLL_SECONDS:-2}
-MANIFEST_DIR=${MANIFEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+MANIFEST_DIR=${MANIFEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/$MANIFEST_PATH" && pwd)}
 NS_ARGS=()
 if [[ -n "${NAMESPACE:-}" ]]; then NS_ARGS=(--namespace "$NAMESPACE"); fi
 STARTED=$SECONDS
 LAUNCHED=no
 DELETED_POD_IP=
+RANDOM_FILES=
 
 k() { "$KUBECTL" "${NS_ARGS[@]}" "$@"; }
 
@@ -68,26 +69,47 @@ wait_until() {
 
 # detect_launched: a launch that got past its scale step leaves rc/$REDIS_RC above the one pod the
 # manifest starts it with. Then the script must not create the bootstrap pod again nor change the
-# scale someone may have chosen since: the steps marked first-launch-only are skipped, the rest only
-# verify (and delete a bootstrap pod that a `kubectl apply -f dist` re-created).
+# scale someone may have chosen since: it applies everything but the bootstrap pod, skips the steps
+# marked first-launch-only, and the rest only verify (and delete a bootstrap pod that a
+# `kubectl apply -f dist` re-created).
 detect_launched() {
   local replicas
   replicas=$(k get rc "$REDIS_RC" -o jsonpath='{.spec.replicas}' --ignore-not-found)
   if [[ "$replicas" =~ ^[0-9]+$ ]] && ((replicas > 1)); then
     LAUNCHED=yes
-    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; verifying only"
+    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; applying all but the bootstrap pod, then verifying only"
   fi
 }
 
-# unless_launched WHY COMMAND...: runs COMMAND on a first launch; on a launched cluster says WHY it skips.
-unless_launched() {
-  local why=$1
-  shift
-  if [[ "$LAUNCHED" == yes ]]; then
-    say "$why"
-    return 0
+# on_first_launch COMMAND...: runs COMMAND on a first launch only.
+on_first_launch() { if [[ "$LAUNCHED" == no ]]; then "$@"; fi; }
+
+# on_relaunch COMMAND...: runs COMMAND only on a cluster that was launched before.
+on_relaunch() { if [[ "$LAUNCHED" == yes ]]; then "$@"; fi; }
+
+# secret_missing NAME: true when the Secret does not exist; says so when it does (it is never replaced).
+secret_missing() {
+  if [[ -n "$(k get secret "$1" -o name --ignore-not-found)" ]]; then
+    say "secret/$1 exists: keeping it"
+    return 1
   fi
-  "$@"
+}
+
+# make_random_files KEY...: a private folder $RANDOM_FILES with one file per KEY, each holding a
+# password of $PASSWORD_BYTES bytes from the kernel's CSPRNG as hex. The passwords never reach the terminal,
+# argv or the environment; remove_random_files (or the exit trap) deletes them.
+make_random_files() {
+  local key
+  RANDOM_FILES=$(umask 077 && mktemp -d)
+  trap remove_random_files EXIT
+  for key in "$@"; do
+    (umask 077 && od -An -v -tx1 -N"$PASSWORD_BYTES" /dev/urandom | tr -d ' \n' >"$RANDOM_FILES/$key")
+  done
+}
+
+remove_random_files() {
+  if [[ -n "$RANDOM_FILES" ]]; then rm -rf "$RANDOM_FILES"; fi
+  RANDOM_FILES=
 }
 
 # note_deleted_pod_ip POD: remembers the IP of a pod about to be deleted, so that a later check can

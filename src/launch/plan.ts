@@ -1,7 +1,15 @@
 import { labelSelector } from '../metadata';
 import { RedisSentinelSettings } from '../settings';
 import { kubectlText } from './kubectl';
-import { StageFile } from './stages';
+
+/** A manifest file that holds objects of the instance (a chart's file, as `app.synth()` wrote it). */
+export interface ManifestFile {
+  /** Its path relative to the synth output folder. */
+  readonly file: string;
+}
+
+/** The label that tells the bootstrap pod apart: a relaunch applies everything else. */
+const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 /** What the launch checks while it waits; each is a function of the launch script's library. */
 export type LaunchCheck =
@@ -18,8 +26,13 @@ export type LaunchCheck =
 
 /** One thing the launch does. */
 export type LaunchAction =
-  /** `kubectl apply -f` one ordered manifest file; a bootstrap file is applied on a first launch only. */
-  | { readonly type: 'apply'; readonly file: string; readonly bootstrap: boolean }
+  /** `kubectl create secret generic` with a fresh random password per key, unless the Secret exists. */
+  | { readonly type: 'create-secret'; readonly secret: string; readonly keys: readonly string[] }
+  /**
+   * `kubectl apply -f` a manifest file, only its objects that match `selector`: on a first launch
+   * all of the instance's, when it was launched before all but the bootstrap pod.
+   */
+  | { readonly type: 'apply'; readonly file: string; readonly selector: string; readonly when: 'first-launch' | 'relaunch' }
   /** `kubectl scale rc` a controller to a number of pods. */
   | { readonly type: 'scale'; readonly controller: string; readonly replicas: number }
   /** Poll a check until it holds, or fail after the timeout, saying what held last and where to look. */
@@ -41,6 +54,8 @@ export interface LaunchStep {
 export interface LaunchContext {
   readonly instance: string;
   readonly namespace?: string;
+  /** The synth output folder (where the manifest files are), relative to the launch script's folder. */
+  readonly manifestDir: string;
   readonly bootstrapPod: string;
   readonly redisController: string;
   readonly sentinelController: string;
@@ -74,14 +89,22 @@ const POD_START_SECONDS = 300;
 /** How long the bootstrap pod may take to shut down. */
 const DELETE_SECONDS = 120;
 
-/** Builds the seed tutorial's sequence from the settings and the ordered manifest files. */
-export function launchPlan(s: RedisSentinelSettings, stageFiles: readonly StageFile[]): LaunchPlan {
+/** Where a plan's launch script sits relative to the synth output folder. */
+export interface LaunchPlanOptions {
+  /** The synth output folder, relative to the launch script's folder. @default '..' */
+  readonly manifestDir?: string;
+}
+
+/** Builds the seed tutorial's sequence from the settings and the manifest files that hold the instance. */
+export function launchPlan(s: RedisSentinelSettings, manifests: readonly ManifestFile[], options: LaunchPlanOptions = {}): LaunchPlan {
   const n = s.names;
   const c = s.containers;
   const ns = s.namespace;
+  const instanceSelector = labelSelector(s.labels.instanceSelector);
   const context: LaunchContext = {
     instance: n.instance,
     namespace: ns,
+    manifestDir: options.manifestDir ?? '..',
     bootstrapPod: n.bootstrapPod,
     redisController: n.redisController,
     sentinelController: n.sentinelController,
@@ -116,10 +139,18 @@ export function launchPlan(s: RedisSentinelSettings, stageFiles: readonly StageF
     condition: { type: 'sentinels-agree', sentinels: s.sentinelReplicas },
   };
   const steps: Array<Omit<LaunchStep, 'number'>> = [
+    ...(s.auth ? [{
+      title: `Create the Secret ${s.auth.secretName} with random passwords, unless it exists`,
+      firstLaunchOnly: false,
+      actions: [{ type: 'create-secret', secret: s.auth.secretName, keys: Object.values(s.auth.secretKeys) } as const],
+    }] : []),
     {
       title: 'Apply the manifests in order',
       firstLaunchOnly: false,
-      actions: stageFiles.map((st) => ({ type: 'apply', file: st.file, bootstrap: st.bootstrap })),
+      actions: manifests.flatMap((m): LaunchAction[] => [
+        { type: 'apply', file: m.file, selector: instanceSelector, when: 'first-launch' },
+        { type: 'apply', file: m.file, selector: `${instanceSelector},${COMPONENT_LABEL}!=bootstrap`, when: 'relaunch' },
+      ]),
     },
     {
       title: 'Wait for the bootstrap master and its sentinel',
@@ -180,7 +211,8 @@ export function launchPlan(s: RedisSentinelSettings, stageFiles: readonly StageF
   ];
   return {
     context,
-    files: stageFiles.map((st) => st.file),
+    files: manifests.map((m) => m.file),
     steps: steps.map((st, i) => ({ number: i + 1, ...st })),
   };
 }
+

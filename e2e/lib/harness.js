@@ -9,6 +9,7 @@ const net = require('net');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
+const { MOUNT_POINTS_LIST } = require('../emulator/runtime/volumes');
 
 const E2E_DIR = path.resolve(__dirname, '..');
 const BIN_DIR = path.join(E2E_DIR, 'bin');
@@ -18,6 +19,7 @@ const NS_PREFIX = 'k8e-';
 // Not under /tmp: pods get a private /tmp, and the in-pod agent needs the control socket.
 const STATE_ROOT = '/var/tmp';
 const STATE_PREFIX = path.join(STATE_ROOT, 'k8e-e2e-');
+const MOUNT_POINTS = path.join(STATE_ROOT, MOUNT_POINTS_LIST);
 
 /** @param {string} cmd @param {string[]} args @returns {string} stdout; throws when the command fails */
 function sh(cmd, args) {
@@ -63,34 +65,47 @@ function sweepNetns(prefix) {
   }
 }
 
-/** Removes the mount points a run created on the host (the emulator records them). @param {string} stateDir */
-function removeCreatedDirs(stateDir) {
-  const f = path.join(stateDir, 'created-dirs');
-  if (!fs.existsSync(f)) return;
-  const dirs = fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).reverse();
+/** @param {string} id @returns {number | null} the test process that owns run id */
+function ownerOf(id) {
+  try { return Number(fs.readFileSync(path.join(`${STATE_PREFIX}${id}`, 'owner.pid'), 'utf8')) || null; } catch { return null; }
+}
+
+/** @returns {string[]} the ids of runs on this machine that have a state directory */
+function runIds() {
+  return fs.readdirSync(STATE_ROOT).filter((d) => d.startsWith('k8e-e2e-')).map((d) => d.slice('k8e-e2e-'.length));
+}
+
+/**
+ * Removes the mount points that emulator runs created on the host (the list of
+ * emulator/runtime/volumes.js), deepest first, but only when no run of another test process is
+ * alive: its pods may be bound onto the same directories.
+ */
+function removeMountPoints() {
+  if (runIds().some((id) => { const o = ownerOf(id); return o !== null && o !== process.pid && alive(o); })) return;
+  if (!fs.existsSync(MOUNT_POINTS)) return;
+  const dirs = [...new Set(fs.readFileSync(MOUNT_POINTS, 'utf8').split('\n').filter(Boolean))]
+    .sort((a, b) => b.split('/').length - a.split('/').length);
   for (const d of dirs) { try { fs.rmdirSync(d); } catch { /* not empty or gone */ } }
-  fs.writeFileSync(f, '');
+  const left = dirs.filter((d) => fs.existsSync(d));
+  if (left.length) fs.writeFileSync(MOUNT_POINTS, left.map((d) => `${d}\n`).join(''));
+  else fs.rmSync(MOUNT_POINTS, { force: true });
 }
 
 // Leftovers of earlier runs whose daemon is dead (a crashed or killed test run).
 function sweepStale() {
   const ids = new Set(listNetns().filter((n) => n.startsWith(NS_PREFIX)).map((n) => n.split('-')[1]));
-  for (const d of fs.readdirSync(STATE_ROOT)) if (d.startsWith('k8e-e2e-')) ids.add(d.slice('k8e-e2e-'.length));
+  for (const id of runIds()) ids.add(id);
   for (const id of ids) {
     const stateDir = `${STATE_PREFIX}${id}`;
-    const ownerFile = path.join(stateDir, 'owner.pid');
-    let owner = null;
-    try { owner = Number(fs.readFileSync(ownerFile, 'utf8')); } catch { /* none */ }
+    const owner = ownerOf(id);
     // A run belongs to the test process that started it; while that lives, it is not stale.
     // (The daemon and every container live in the run's namespaces, so the sweep ends them.)
     if (owner && alive(owner) && owner !== process.pid) continue;
     sweepNetns(`${NS_PREFIX}${id}-`);
-    if (fs.existsSync(stateDir)) {
-      removeCreatedDirs(stateDir);
-      // Logs a failed run chose to keep stay for the developer; everything else goes.
-      if (!fs.existsSync(path.join(stateDir, 'kept'))) fs.rmSync(stateDir, { recursive: true, force: true });
-    }
+    // Logs a failed run chose to keep stay for the developer; everything else goes.
+    if (fs.existsSync(stateDir) && !fs.existsSync(path.join(stateDir, 'kept'))) fs.rmSync(stateDir, { recursive: true, force: true });
   }
+  removeMountPoints();
 }
 
 /** @type {Set<Emulator>} */
@@ -323,7 +338,7 @@ class Emulator {
       try { process.kill(daemonPid, 'SIGKILL'); } catch { /* gone */ }
     }
     sweepNetns(`${this.prefix}-`);
-    removeCreatedDirs(this.stateDir);
+    removeMountPoints();
     if (!keepLogs && !process.env.K8E_KEEP) fs.rmSync(this.stateDir, { recursive: true, force: true });
     else { try { fs.writeFileSync(path.join(this.stateDir, 'kept'), ''); } catch { /* gone */ } }
   }

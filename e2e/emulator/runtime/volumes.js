@@ -3,7 +3,7 @@
 // Pod volumes as host directories under the pod's state directory: emptyDir (survives container
 // restarts, goes with the pod), configMap and secret (files with defaultMode / items, rewritten
 // when the object is applied again). Mount paths missing on the host are made as empty directories
-// and removed at clean-up. (A persistentVolumeClaim source, a directory that outlives its pods,
+// (MountPoints). (A persistentVolumeClaim source, a directory that outlives its pods,
 // would be one more case in volumeSource.)
 
 const fs = require('fs');
@@ -15,16 +15,19 @@ const { objectData } = require('../store');
 /** @typedef {import('kubernetes-models/v1').IVolume} Volume */
 /** @typedef {import('../types').StoreView} StoreView */
 
+/** The machine-wide list of mount points that emulator runs created, beside the runs' state directories. */
+const MOUNT_POINTS_LIST = 'k8e-mount-points';
+
 /**
- * The mount points the emulator had to create on the host, recorded in the state directory too,
- * so that the harness can remove them after a crashed run.
+ * Mount paths missing on the host are made as empty directories there. Two runs at once may bind
+ * onto the same one, and removing it would detach it in the other run's pods too (Linux lets
+ * rmdir remove a mount point of another mount namespace). So each creation goes to one list for
+ * the whole machine, and the harness removes what it names when no other run is alive.
  */
 class MountPoints {
-  /** @param {string} stateDir */
+  /** @param {string} stateDir the run's state directory; the list is beside it */
   constructor(stateDir) {
-    /** @type {string[]} */
-    this.created = [];
-    this.record = path.join(stateDir, 'created-dirs');
+    this.list = path.join(path.dirname(stateDir), MOUNT_POINTS_LIST);
   }
 
   /** @param {string} p a mountPath */
@@ -36,16 +39,7 @@ class MountPoints {
     const parent = path.dirname(p);
     if (parent !== p) this.ensure(parent);
     fs.mkdirSync(p);
-    this.created.push(p);
-    fs.appendFileSync(this.record, `${p}\n`);
-  }
-
-  /** Removes what ensure() created, deepest first. @param {(dir: string, err: Error) => void} onError */
-  removeAll(onError) {
-    for (const d of [...this.created].reverse()) {
-      try { fs.rmdirSync(d); } catch (e) { onError(d, /** @type {Error} */ (e)); }
-    }
-    this.created = [];
+    fs.appendFileSync(this.list, `${p}\n`);
   }
 }
 
@@ -149,4 +143,4 @@ function refreshConfigVolumes(store, obj, onError) {
   }
 }
 
-module.exports = { MountPoints, volumeBinds, refreshConfigVolumes };
+module.exports = { MountPoints, MOUNT_POINTS_LIST, volumeBinds, refreshConfigVolumes };

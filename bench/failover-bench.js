@@ -41,8 +41,11 @@ function stats(xs) {
 function sec(ms) { return ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`; }
 
 function settingsFromDist() {
-  const doc = YAML.parse(fs.readFileSync(path.join(s.DIST, '00-config.k8s.yaml'), 'utf8'), { version: '1.1' });
-  const conf = doc.data['sentinel.conf'] || '';
+  // The ConfigMap, in whichever manifest file of dist/ holds it.
+  const docs = fs.readdirSync(s.DIST).filter((f) => f.endsWith('.k8s.yaml'))
+    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(s.DIST, f), 'utf8'), { version: '1.1' }).map((d) => d.toJS()));
+  const config = docs.find((d) => d && d.kind === 'ConfigMap');
+  const conf = (config && config.data && config.data['sentinel.conf']) || '';
   /** @param {RegExp} re */
   const num = (re) => { const m = re.exec(conf); return m ? Number(m[1]) : null; };
   return {

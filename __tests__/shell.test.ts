@@ -6,7 +6,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { launchPlan, launchStages, RedisSentinel, renderLaunchScript } from '../src';
-import { SCRIPTS_DIR } from '../src/scripts';
+import { SCRIPTS_DIR } from '../src/pod-scripts';
 
 const ROOT = join(__dirname, '..');
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;

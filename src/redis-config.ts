@@ -1,5 +1,5 @@
 import { RedisSentinelSettings } from './settings';
-import { entryScripts } from './scripts';
+import { entryScripts } from './pod-scripts';
 
 /** Placeholders that the sentinel's entry script fills in at start-up. */
 export const SENTINEL_PLACEHOLDERS = {

@@ -1,7 +1,7 @@
 // The entry scripts on real redis-server and redis-sentinel processes, on loopback. Each "pod" is a
 // loopback address (127.0.0.2, .3, ...): its Redis and Sentinel bind to it, and the sentinel
 // "Service" is the bootstrap pod's sentinel address. Nothing leaves the machine.
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -64,13 +64,22 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     return { log: () => out, proc };
   }
 
-  function cli(ip: string, port: number, ...args: string[]): string {
-    try {
-      return execFileSync('redis-cli', ['-h', ip, '-p', String(port), ...args], { timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    } catch {
-      return '';
+  /**
+   * redis-cli ARGS..., or with no args the commands on `input`, one a line, all on one connection.
+   * Throws when redis-cli fails or prints an error reply.
+   */
+  function redisCli(ip: string, port: number, args: string[], input?: string): string {
+    const r = spawnSync('redis-cli', ['-h', ip, '-p', String(port), ...args], { input, timeout: 5000, encoding: 'utf8' });
+    const out = (r.stdout ?? '').trim();
+    // redis-cli exits 0 on an error reply and prints it as a line that opens with its upper-case code
+    if (r.status !== 0 || /^[A-Z]{3,} /m.test(out)) {
+      throw new Error(`redis-cli -h ${ip} -p ${port} ${args.join(' ') || input}: status ${r.status} ${r.error ?? ''}\n${out}\n${r.stderr ?? ''}`);
     }
+    return out;
   }
+  const cli = (ip: string, port: number, ...args: string[]): string => redisCli(ip, port, args);
+  /** For polling: '' while the server does not answer. */
+  const ask = (ip: string, port: number, ...args: string[]): string => { try { return cli(ip, port, ...args); } catch { return ''; } };
 
   async function until(what: string, check: () => boolean, seconds = 30): Promise<void> {
     const end = Date.now() + seconds * 1000;
@@ -81,8 +90,8 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     throw new Error(`timed out after ${seconds}s waiting until ${what}`);
   }
 
-  const role = (ip: string) => (cli(ip, REDIS_PORT, 'INFO', 'replication').match(/^role:(\w+)/m) ?? [])[1];
-  const monitored = (ip: string) => cli(ip, SENTINEL_PORT, 'SENTINEL', 'get-master-addr-by-name', 'mymaster').split('\n')[0];
+  const role = (ip: string) => (ask(ip, REDIS_PORT, 'INFO', 'replication').match(/^role:(\w+)/m) ?? [])[1];
+  const monitored = (ip: string) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'get-master-addr-by-name', 'mymaster').split('\n')[0];
 
   beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'entry-scripts-')); });
   afterAll(async () => {
@@ -113,13 +122,13 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     start(sentinelPod, { SENTINEL: 'true' });
 
     // THEN the replica replicates from the master and the sentinel monitors the same master
-    await until('the replica is linked to the master', () => /master_host:127.0.0.2\r?\n[\s\S]*master_link_status:up/.test(cli(replicaPod.ip, REDIS_PORT, 'INFO', 'replication')));
+    await until('the replica is linked to the master', () => /master_host:127.0.0.2\r?\n[\s\S]*master_link_status:up/.test(ask(replicaPod.ip, REDIS_PORT, 'INFO', 'replication')));
     expect(replica.log()).toContain('replicating from master 127.0.0.2:16379 (found through 127.0.0.2:26380)');
     await until('the new sentinel monitors the master', () => monitored(sentinelPod.ip) === boot.ip);
-    await until('the sentinels know each other', () => /num-other-sentinels\n1/.test(cli(boot.ip, SENTINEL_PORT, 'SENTINEL', 'master', 'mymaster')));
-    const written = cli(boot.ip, REDIS_PORT, 'SET', 'k', 'v');
-    expect(written).toBe('OK');
-    expect(cli(boot.ip, REDIS_PORT, 'WAIT', '1', '2000')).toBe('1');
+    await until('the sentinels know each other', () => /num-other-sentinels\n1/.test(ask(boot.ip, SENTINEL_PORT, 'SENTINEL', 'master', 'mymaster')));
+    // SET and WAIT on one connection: WAIT on a connection of its own would count no write and
+    // return at once, and the GET below could run before the replica had the key.
+    expect(redisCli(boot.ip, REDIS_PORT, [], 'SET k v\nWAIT 1 5000\n')).toBe('OK\n1');
     expect(cli(replicaPod.ip, REDIS_PORT, 'GET', 'k')).toBe('v');
 
     // WHEN the bootstrap pod is applied again next to the running cluster
@@ -129,7 +138,7 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     // THEN it joins the live master as a replica and says so: never a second, empty master
     await until('the re-applied bootstrap Redis is a replica', () => role(again.ip) === 'slave');
     expect(secondBoot.log()).toContain('the sentinels already know a live master of mymaster at 127.0.0.2:16379: joining it as a replica instead of starting a second master');
-    await until('it has the data', () => cli(again.ip, REDIS_PORT, 'GET', 'k') === 'v');
+    await until('it has the data', () => ask(again.ip, REDIS_PORT, 'GET', 'k') === 'v');
     expect([boot, replicaPod, again].map((p) => role(p.ip))).toEqual(['master', 'slave', 'slave']);
 
     // WHEN a replica is left on a master that is gone (it joined a pod that was shutting down)
@@ -137,7 +146,7 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     // THEN it follows the master the sentinels name
     await until('the stranded replica follows the sentinels', () => secondBoot.log().includes(
       'master 127.0.0.77:16379 is unreachable and the sentinels name 127.0.0.2:16379: replicating from it'));
-    await until('it is linked again', () => /master_host:127.0.0.2\r?\n[\s\S]*master_link_status:up/.test(cli(again.ip, REDIS_PORT, 'INFO', 'replication')));
+    await until('it is linked again', () => /master_host:127.0.0.2\r?\n[\s\S]*master_link_status:up/.test(ask(again.ip, REDIS_PORT, 'INFO', 'replication')));
 
     // WHEN a Redis becomes a master that the sentinels do not name (a cut-off old master)
     expect(cli(again.ip, REDIS_PORT, 'REPLICAOF', 'NO', 'ONE')).toBe('OK');

@@ -2,11 +2,12 @@
 // loopback address (127.0.0.2, .3, ...): its Redis and Sentinel bind to it, and the sentinel
 // "Service" is the bootstrap pod's sentinel address. Nothing leaves the machine.
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { Duration } from 'cdk8s';
 import { resolveSettings } from '../src';
-import { configMapData } from '../src/redis-config';
+import { configMapData, RenderOptions } from '../src/redis-config';
 
 const have = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`]); return true; } catch { return false; } };
 const describeIfRedis = have('redis-server') && have('redis-sentinel') && have('redis-cli') ? describe : describe.skip;
@@ -24,27 +25,18 @@ interface Pod { ip: string; dir: string; procs: ChildProcess[]; logs: string[] }
 describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
   let root: string;
   const pods: Pod[] = [];
-  const settings = resolveSettings({ redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, discoveryTimeout: undefined });
+  const settings = resolveSettings({ redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, discoveryTimeout: Duration.seconds(20) });
+  /** Faster than a pod's pacing, so the test takes seconds. */
+  const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, FOLLOW_STRIKES: 3 };
 
-  /** A pod's config dir: the ConfigMap's files, bound to the pod's own loopback address. */
-  function makePod(ip: string): Pod {
+  /** A pod: the ConfigMap's files in its config dir, rendered for its own loopback address and dirs. */
+  function makePod(ip: string, options: RenderOptions = {}): Pod {
     const dir = join(root, ip);
     for (const sub of ['config', 'data', 'sentinel']) mkdirSync(join(dir, sub), { recursive: true });
-    for (const [file, text] of Object.entries(configMapData(settings))) {
-      let t = text.replace(/^bind .*$/m, `bind ${ip}`);
-      if (file === 'redis.conf') t = t.replace(/^dir .*$/m, `dir ${join(dir, 'data')}`);
-      if (file === 'sentinel.conf') t = t.replace(/^dir .*$/m, `dir ${join(dir, 'sentinel')}`);
-      if (file === 'cluster.env') {
-        t = t.replace(/^SENTINEL_HOST=.*$/m, `SENTINEL_HOST='${SERVICE}'`)
-          .replace(/^DATA_DIR=.*$/m, `DATA_DIR='${join(dir, 'data')}'`)
-          .replace(/^SENTINEL_STATE_DIR=.*$/m, `SENTINEL_STATE_DIR='${join(dir, 'sentinel')}'`)
-          .replace(/^RETRY_SECONDS=.*$/m, "RETRY_SECONDS='1'")
-          .replace(/^FOLLOW_INTERVAL_SECONDS=.*$/m, "FOLLOW_INTERVAL_SECONDS='1'")
-          .replace(/^FOLLOW_STRIKES=.*$/m, "FOLLOW_STRIKES='3'")
-          .replace(/^DISCOVERY_TIMEOUT_SECONDS=.*$/m, "DISCOVERY_TIMEOUT_SECONDS='20'");
-      }
-      writeFileSync(join(dir, 'config', file), t);
-    }
+    const files = configMapData(settings, {
+      bind: ip, dataDir: join(dir, 'data'), sentinelStateDir: join(dir, 'sentinel'), sentinelHost: SERVICE, pacing, ...options,
+    });
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, 'config', file), text);
     const pod = { ip, dir, procs: [], logs: [] };
     pods.push(pod);
     return pod;
@@ -158,15 +150,12 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
   }, 120000);
 
   test('a sentinel finds no master and says so, within its bound', async () => {
-    const lonely = makePod('127.0.0.9');
-    const cfg = join(lonely.dir, 'config', 'cluster.env');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8')
-      .replace(/^SENTINEL_HOST=.*$/m, "SENTINEL_HOST='127.0.0.9'")
-      .replace(/^DISCOVERY_TIMEOUT_SECONDS=.*$/m, "DISCOVERY_TIMEOUT_SECONDS='2'"));
+    // the sentinel "Service" is its own address, where nothing answers yet
+    const lonely = makePod('127.0.0.9', { sentinelHost: '127.0.0.9', discoveryTimeoutSeconds: 2 });
     const s = start(lonely, { SENTINEL: 'true' });
     const code = await new Promise<number | null>((r) => s.proc.on('exit', r));
     expect(code).toBe(1);
     expect(s.log()).toContain('no live master of mymaster found through 127.0.0.9:26380 or a local Redis (attempt 1); retrying in 1s');
-    expect(s.log()).toContain('giving up after 2s; look at the Redis pods: kubectl logs -l name=redis');
+    expect(s.log()).toContain('giving up after 2s: found no live master of mymaster; look at the Redis pods: kubectl logs -l name=redis');
   }, 30000);
 });

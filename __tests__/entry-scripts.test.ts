@@ -2,12 +2,12 @@
 // loopback address (127.0.0.2, .3, ...): its Redis and Sentinel bind to it, and the sentinel
 // "Service" is the bootstrap pod's sentinel address. Nothing leaves the machine.
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Duration } from 'cdk8s';
 import { resolveSettings } from '../src';
-import { configMapData, RenderOptions } from '../src/redis-config';
+import { configMapData, RenderOptions, SENTINEL_PLACEHOLDERS } from '../src/redis-config';
 
 const have = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`]); return true; } catch { return false; } };
 const describeIfRedis = have('redis-server') && have('redis-sentinel') && have('redis-cli') ? describe : describe.skip;
@@ -148,6 +148,37 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     await until('it replicates again', () => role(again.ip) === 'slave');
     expect(role(boot.ip)).toBe('master');
   }, 120000);
+
+  test('a sentinel stuck on a dead master stops, and starts afresh on the live master', async () => {
+    // GIVEN a live master and its sentinel, which stands in for the sentinel Service
+    const service = '127.0.0.11';
+    const boot = makePod(service, { sentinelHost: service });
+    start(boot, { MASTER: 'true' });
+    start(boot, { SENTINEL: 'true' });
+    await until('the master is monitored', () => monitored(service) === service);
+    // AND a sentinel pod whose config from an earlier run monitors a master that is gone
+    const pod = makePod('127.0.0.12', { sentinelHost: service, pacing: { ...pacing, JANITOR_INTERVAL_SECONDS: 1 } });
+    const saved = join(pod.dir, 'sentinel', 'sentinel.conf');
+    writeFileSync(saved, readFileSync(join(pod.dir, 'config', 'sentinel.conf'), 'utf8')
+      .replace(SENTINEL_PLACEHOLDERS.masterHost, '127.0.0.77')
+      .replace(SENTINEL_PLACEHOLDERS.masterPort, String(REDIS_PORT))
+      .replace(SENTINEL_PLACEHOLDERS.announceIp, pod.ip));
+
+    // WHEN it starts
+    const stuck = start(pod, { SENTINEL: 'true' });
+
+    // THEN after two janitor rounds with its master down while the Service names the live one, the
+    // janitor deletes the config and stops redis-sentinel (the process the entry script exec'd)
+    const exit = new Promise<string>((r) => stuck.proc.on('exit', (code, signal) => r(`${code} ${signal}`)));
+    expect(await Promise.race([exit, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30000))])).toBe('0 null');
+    expect(stuck.log()).toContain('reusing');
+    expect(stuck.log()).toContain(`the master this sentinel monitors has been down for over 2s while the sentinel Service names the live master ${service} ${REDIS_PORT}: restarting with a fresh configuration`);
+    expect(existsSync(saved)).toBe(false);
+    // AND restarted, as Kubernetes restarts the container, it monitors the live master
+    const restarted = start(pod, { SENTINEL: 'true' });
+    await until('the restarted sentinel monitors the live master', () => monitored(pod.ip) === service);
+    expect(restarted.log()).toContain(`monitoring master mymaster at ${service}:${REDIS_PORT} with quorum 2`);
+  }, 60000);
 
   test('a sentinel finds no master and says so, within its bound', async () => {
     // the sentinel "Service" is its own address, where nothing answers yet

@@ -1,100 +1,43 @@
 // The entry scripts on real redis-server and redis-sentinel processes, on loopback. Each "pod" is a
 // loopback address (127.0.0.2, .3, ...): its Redis and Sentinel bind to it, and the sentinel
 // "Service" is the bootstrap pod's sentinel address. Nothing leaves the machine.
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { spawn } from 'child_process';
+import { createServer, Server } from 'net';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Duration } from 'cdk8s';
 import { resolveSettings } from '../src';
-import { configMapData, RenderOptions, SENTINEL_PLACEHOLDERS } from '../src/redis-config';
-
-const have = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`]); return true; } catch { return false; } };
-const describeIfRedis = have('redis-server') && have('redis-sentinel') && have('redis-cli') ? describe : describe.skip;
-if (describeIfRedis === describe.skip) {
-  // Say so, rather than passing silently: .ci/run installs redis-server and redis-sentinel.
-  console.warn('entry-scripts tests skipped: redis-server, redis-sentinel and redis-cli are not installed');
-}
+import { SENTINEL_PLACEHOLDERS } from '../src/redis-config';
+import { describeIfRedis, Loopback, randomSecret, rawCli, redisCli as cliAs, SecretFiles, until, writeSecret } from './helpers/loopback';
 
 const REDIS_PORT = 16379;
 const SENTINEL_PORT = 26380;
 const SERVICE = '127.0.0.2'; // the bootstrap pod's sentinel stands in for the sentinel Service
 
-interface Pod { ip: string; dir: string; procs: ChildProcess[]; logs: string[] }
-
 describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
-  let root: string;
-  const pods: Pod[] = [];
   const settings = resolveSettings({ redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, discoveryTimeout: Duration.seconds(20) });
   /** Faster than a pod's pacing, so the test takes seconds. */
-  const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, FOLLOW_STRIKES: 3 };
+  const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, FOLLOW_STRIKES: 3, AUTH_WATCH_SECONDS: 1 };
+  /** The Secret: random passwords, the admin's and the replication user's with every character a shell or a config file could trip on. */
+  const secret: SecretFiles = randomSecret(settings);
+  secret['admin-password'] += ` a'b"c\\d $(id) \`id\` %s é;*`;
+  secret['replication-password'] += ' "quoted" \'single\' \\x41';
+  const admin = { user: 'admin', password: secret['admin-password'] };
+  let loop: Loopback;
 
-  /** A pod: the ConfigMap's files in its config dir, rendered for its own loopback address and dirs. */
-  function makePod(ip: string, options: RenderOptions = {}): Pod {
-    const dir = join(root, ip);
-    for (const sub of ['config', 'data', 'sentinel']) mkdirSync(join(dir, sub), { recursive: true });
-    const files = configMapData(settings, {
-      bind: ip, dataDir: join(dir, 'data'), sentinelStateDir: join(dir, 'sentinel'), sentinelHost: SERVICE, pacing, ...options,
-    });
-    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, 'config', file), text);
-    const pod = { ip, dir, procs: [], logs: [] };
-    pods.push(pod);
-    return pod;
-  }
-
-  /** Starts a container: the entry script with the env the manifests give it. */
-  function start(pod: Pod, env: Record<string, string>): { log: () => string; proc: ChildProcess } {
-    let out = '';
-    const proc = spawn('sh', [join(pod.dir, 'config', 'entrypoint.sh')], {
-      env: { PATH: process.env.PATH, CONFIG_DIR: join(pod.dir, 'config'), POD_IP: pod.ip, POD_NAME: `pod-${pod.ip}`, ...env },
-      detached: true, // its own process group: the janitor and redis die with it
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout!.on('data', (d) => { out += d; });
-    proc.stderr!.on('data', (d) => { out += d; });
-    pod.procs.push(proc);
-    return { log: () => out, proc };
-  }
-
-  /**
-   * redis-cli ARGS..., or with no args the commands on `input`, one a line, all on one connection.
-   * Throws when redis-cli fails or prints an error reply.
-   */
-  function redisCli(ip: string, port: number, args: string[], input?: string): string {
-    const r = spawnSync('redis-cli', ['-h', ip, '-p', String(port), ...args], { input, timeout: 5000, encoding: 'utf8' });
-    const out = (r.stdout ?? '').trim();
-    // redis-cli exits 0 on an error reply and prints it as a line that opens with its upper-case code
-    if (r.status !== 0 || /^[A-Z]{3,} /m.test(out)) {
-      throw new Error(`redis-cli -h ${ip} -p ${port} ${args.join(' ') || input}: status ${r.status} ${r.error ?? ''}\n${out}\n${r.stderr ?? ''}`);
-    }
-    return out;
-  }
+  const makePod = (ip: string, options: Parameters<Loopback['makePod']>[1] = {}) => loop.makePod(ip, { secret, ...options });
+  const start = (pod: Parameters<Loopback['start']>[0], env: Record<string, string>) => loop.start(pod, env);
+  /** redis-cli as the admin. */
+  const redisCli = (ip: string, port: number, args: string[], input?: string): string => cliAs(ip, port, args, input, admin);
   const cli = (ip: string, port: number, ...args: string[]): string => redisCli(ip, port, args);
   /** For polling: '' while the server does not answer. */
   const ask = (ip: string, port: number, ...args: string[]): string => { try { return cli(ip, port, ...args); } catch { return ''; } };
 
-  async function until(what: string, check: () => boolean, seconds = 30): Promise<void> {
-    const end = Date.now() + seconds * 1000;
-    while (Date.now() < end) {
-      if (check()) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`timed out after ${seconds}s waiting until ${what}`);
-  }
-
   const role = (ip: string) => (ask(ip, REDIS_PORT, 'INFO', 'replication').match(/^role:(\w+)/m) ?? [])[1];
   const monitored = (ip: string) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'get-master-addr-by-name', 'mymaster').split('\n')[0];
 
-  beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'entry-scripts-')); });
-  afterAll(async () => {
-    for (const p of pods) {
-      for (const proc of p.procs) {
-        if (proc.pid && proc.exitCode === null) { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ } }
-      }
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    rmSync(root, { recursive: true, force: true });
-  });
+  beforeAll(() => { loop = new Loopback({ settings, render: { sentinelHost: SERVICE, pacing } }); });
+  afterAll(async () => { await loop.cleanup(); });
 
   test('bootstrap, a replica and a sentinel find the master through the "service"; a second bootstrap master joins it', async () => {
     // GIVEN the bootstrap pod: nobody answers at the service address yet
@@ -189,4 +132,121 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     expect(s.log()).toContain('no live master of mymaster found through 127.0.0.9:26380 or a local Redis (attempt 1); retrying in 1s');
     expect(s.log()).toContain('giving up after 2s: found no live master of mymaster; look at the Redis pods: kubectl logs -l name=redis');
   }, 30000);
+
+  test('a pod waits for its Secret: it says once which Secret and how to create it, then starts when it appears', async () => {
+    // GIVEN a bootstrap pod whose Secret does not exist yet (the volume is optional: an empty dir)
+    const pod = makePod('127.0.0.20', { sentinelHost: '127.0.0.20', secret: undefined });
+    const master = start(pod, { MASTER: 'true' });
+    // WHEN it has waited a few rounds
+    await new Promise((r) => setTimeout(r, 3500));
+    // THEN it is still running, said once what it waits for and how to make it, and nothing listens yet
+    expect(master.proc.exitCode).toBeNull();
+    const waiting = master.log().split('\n').filter((l) => l.includes('waiting for Secret'));
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]).toContain(`waiting for Secret redis-auth: key admin-password is missing in ${pod.authDir}. To create it, run the launch script`);
+    expect(waiting[0]).toContain('kubectl create secret generic redis-auth --from-file=client-password=./client-password --from-file=replication-password=./replication-password');
+    expect(rawCli(pod.ip, REDIS_PORT, ['PING']).err).toContain('Connection refused');
+    // WHEN the Secret appears (the kubelet fills the volume)
+    writeSecret(pod, secret);
+    // THEN it says so and starts, with the Secret's passwords
+    await until('the Redis is a master', () => role(pod.ip) === 'master');
+    expect(master.log()).toContain('found Secret redis-auth');
+    expect(rawCli(pod.ip, REDIS_PORT, ['PING']).out).toBe('NOAUTH Authentication required.');
+  }, 30000);
+
+  test('a Secret with a password that ends in a newline is not used, and the pod says why', async () => {
+    const pod = makePod('127.0.0.21', { sentinelHost: '127.0.0.21', secret: { ...secret, 'client-password-next': 'echoed\n' } });
+    const master = start(pod, { MASTER: 'true' });
+    await until('the pod says why it waits', () => master.log().includes(
+      'waiting for Secret redis-auth: key client-password-next holds a newline (write each password without one, e.g. with printf %s)'));
+    writeSecret(pod, secret);
+    await until('the Redis is a master', () => role(pod.ip) === 'master');
+  }, 30000);
+
+  test('a pod follows only our own servers: not a Redis without our passwords, nor one that takes any password', async () => {
+    // GIVEN a master and its sentinel (the "service")
+    const service = '127.0.0.30';
+    const boot = makePod(service, { sentinelHost: service });
+    const master = start(boot, { MASTER: 'true' });
+    start(boot, { SENTINEL: 'true' });
+    await until('the master is monitored', () => monitored(service) === service);
+    // AND two impostors: a plain Redis, and a server that says OK to every password and role:master to INFO
+    const impostor = spawn('redis-server', ['--port', String(REDIS_PORT), '--bind', '127.0.0.39', '--save', '', '--appendonly', 'no'], { detached: true, stdio: 'ignore' });
+    const fake = await acceptAnything('127.0.0.38', REDIS_PORT);
+    try {
+      await until('the plain impostor answers', () => rawCli('127.0.0.39', REDIS_PORT, ['PING']).out === 'PONG');
+      for (const host of ['127.0.0.39', '127.0.0.38']) {
+        // WHEN someone with the admin password makes the sentinels name the impostor (the issue's attack)
+        expect(redisCli(service, SENTINEL_PORT, [], `SENTINEL REMOVE mymaster\nSENTINEL MONITOR mymaster ${host} ${REDIS_PORT} 1\n`)).toBe('OK\nOK');
+        // THEN the master never steps down to it, however many checks name it, and says why
+        await until(`the master refuses ${host}`, () => master.log().includes(`${host}:${REDIS_PORT} answers but is not one of ours (it must accept the admin password of Secret redis-auth and refuse a wrong one): not following it`));
+        await new Promise((r) => setTimeout(r, (pacing.FOLLOW_STRIKES + 2) * 1000));
+        expect(role(service)).toBe('master');
+        expect(master.log()).not.toContain('stepping down');
+      }
+      // AND a new replica does not replicate from it either
+      const replica = start(makePod('127.0.0.31', { sentinelHost: service }), {});
+      await until('the new replica refuses the impostor', () => replica.log().includes('127.0.0.38:16379 answers but is not one of ours'));
+      expect(role('127.0.0.31')).toBeUndefined();
+      expect(fake.commands.filter((c) => /^(REPLICAOF|SLAVEOF|PSYNC|SYNC)$/i.test(c[0]))).toEqual([]);
+    } finally {
+      impostor.kill('SIGKILL');
+      fake.server.close();
+    }
+  }, 60000);
+
+  test('a pod whose admin password the others refuse says so, and follows nobody', async () => {
+    const service = '127.0.0.30'; // the cluster of the test above
+    const stranger = start(makePod('127.0.0.33', { sentinelHost: service, secret: { ...secret, 'admin-password': 'not-the-admin-password' } }), {});
+    await until('it reports the refusal', () => stranger.log().includes(
+      `${service}:${SENTINEL_PORT} refused user admin with the password in key admin-password of Secret redis-auth: a rotation skipped a step (docs/security.md), or this is not one of our servers`));
+    expect(role('127.0.0.33')).toBeUndefined();
+  }, 30000);
+
+  test('with auth: false everything works as before, without a password', async () => {
+    const open = resolveSettings({ redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, discoveryTimeout: Duration.seconds(20), auth: false });
+    const service = '127.0.0.40';
+    const boot = makePod(service, { settings: open, sentinelHost: service, secret: undefined });
+    start(boot, { MASTER: 'true' });
+    start(boot, { SENTINEL: 'true' });
+    const replica = makePod('127.0.0.41', { settings: open, sentinelHost: service, secret: undefined });
+    start(replica, {});
+    const plain = (ip: string, port: number, ...args: string[]) => rawCli(ip, port, args).out;
+    await until('the sentinel monitors the master', () => plain(service, SENTINEL_PORT, 'SENTINEL', 'get-master-addr-by-name', 'mymaster').startsWith(service));
+    await until('the replica is linked', () => /master_link_status:up/.test(plain(replica.ip, REDIS_PORT, 'INFO', 'replication')));
+    expect(plain(service, REDIS_PORT, 'SET', 'k', 'v')).toBe('OK');
+    await until('the replica has the key', () => plain(replica.ip, REDIS_PORT, 'GET', 'k') === 'v');
+    expect(readFileSync(join(boot.dir, 'config', 'redis.conf'), 'utf8')).not.toMatch(/include|protected-mode yes/);
+    expect(existsSync(join(boot.runDir, 'auth.conf'))).toBe(false);
+  }, 60000);
 });
+
+/** A server that answers OK to every command and `role:master` to INFO, and records the commands. */
+async function acceptAnything(host: string, port: number): Promise<{ server: Server; commands: string[][] }> {
+  const commands: string[][] = [];
+  const server = createServer((socket) => {
+    let buffer = '';
+    socket.on('data', (d) => {
+      buffer += d.toString('latin1');
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buffer);
+        if (!m) return;
+        let at = m[0].length;
+        const args: string[] = [];
+        for (let i = 0; i < Number(m[1]); i++) {
+          const len = /^\$(\d+)\r\n/.exec(buffer.slice(at));
+          if (!len || buffer.length < at + len[0].length + Number(len[1]) + 2) return;
+          args.push(buffer.substr(at + len[0].length, Number(len[1])));
+          at += len[0].length + Number(len[1]) + 2;
+        }
+        buffer = buffer.slice(at);
+        commands.push(args);
+        const info = 'role:master\r\n';
+        socket.write(/^info$/i.test(args[0]) ? `$${info.length}\r\n${info}\r\n` : '+OK\r\n');
+      }
+    });
+    socket.on('error', () => { /* the client went away */ });
+  });
+  await new Promise<void>((r) => server.listen(port, host, r));
+  return { server, commands };
+}

@@ -211,3 +211,46 @@ describe('RedisSentinel', () => {
     expect(chart.node.findAll().filter((c) => c instanceof ApiObject)).toEqual([]);
   });
 });
+
+describe('cdk8s-plus interplay', () => {
+  test('a Deployment can allowTo(redis): egress to every pod of the instance, and ingress on them from the Deployment', () => {
+    const plus = require('cdk8s-plus-28');
+    const chart = Testing.chart();
+    const redis = new RedisSentinel(chart, 'Redis', { namespace: 'apps' });
+    const web = new plus.Deployment(chart, 'Web', { metadata: { namespace: 'apps' }, containers: [{ image: 'web:1', portNumber: 8080 }] });
+    web.connections.allowTo(redis);
+    redis.addConnectionEnv(web.containers[0]);
+    const docs = Testing.synth(chart);
+    const policies = docs.filter((d) => d.kind === 'NetworkPolicy');
+    const instance = { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'redis' };
+    const egress = policies.find((p) => p.spec.policyTypes?.includes('Egress') && p.metadata.name !== 'redis');
+    expect(egress.spec.egress[0].to[0].podSelector.matchLabels).toEqual(instance);
+    const ingress = policies.find((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/instance'] === 'redis' && p.metadata.name !== 'redis');
+    expect(ingress.metadata.namespace).toBe('apps');
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    expect(ingress.spec.ingress[0].from[0].podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    const env = deployment.spec.template.spec.containers[0].env;
+    expect(env).toEqual([
+      { name: 'REDIS_SENTINEL_HOST', value: 'redis-sentinel.apps.svc' },
+      { name: 'REDIS_SENTINEL_PORT', value: '26379' },
+      { name: 'REDIS_MASTER_NAME', value: 'mymaster' },
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'client-password' } } },
+    ]);
+  });
+
+  test('allowFrom(peer) opens both ports to a cdk8s-plus peer in the NetworkPolicy', () => {
+    const plus = require('cdk8s-plus-28');
+    const chart = Testing.chart();
+    const redis = new RedisSentinel(chart, 'Redis');
+    redis.allowFrom(plus.Pods.select(chart, 'Jobs', { labels: { team: 'jobs' } }));
+    const policy = Testing.synth(chart).find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'redis');
+    expect(policy.spec.ingress[0].from).toContainEqual({ podSelector: { matchLabels: { team: 'jobs' } } });
+    expect(policy.spec.ingress[0].ports.map((p: any) => p.port)).toEqual([6379, 26379]);
+    expect(() => new RedisSentinel(Testing.chart(), 'Open', { networkPolicy: false }).allowFrom(plus.Pods.select(chart, 'X', { labels: { a: 'b' } })))
+      .toThrow(/prop 'networkPolicy' = false: allowFrom\(\) adds to the NetworkPolicy, and this instance has none/);
+  });
+
+  test('connectionEnv checks its prefix', () => {
+    expect(() => new RedisSentinel(Testing.chart(), 'Redis').connectionEnv({ prefix: 'my-redis' })).toThrow(/Invalid connectionEnv prop 'prefix' = "my-redis"/);
+  });
+});

@@ -1,3 +1,4 @@
+// @ts-check
 // The baseline of `npm run bench`: a bare cdk8s app that emits the same objects as our synth
 // through the L1 classes directly (no settings, no validation, no scripts), synthesized by cdk8s'
 // own App.synth(). The objects' specs come from a JSON file the benchmark prepares beforehand.
@@ -6,6 +7,7 @@ const { App, Chart } = require('cdk8s');
 const k8s = require('cdk8s-plus-28/lib/imports/k8s');
 
 const [objectsFile, outdir] = process.argv.slice(2);
+/** @type {Record<string, new (scope: import('constructs').Construct, id: string, props: any) => unknown>} */
 const CLASSES = {
   ConfigMap: k8s.KubeConfigMap,
   Pod: k8s.KubePod,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 'use strict';
 // npm run bench:failover [-- --trials N] [-- --out FILE]
 //
@@ -16,6 +17,7 @@ const YAML = require('yaml');
 const { canRun } = require('../e2e/lib/harness');
 const s = require('../e2e/lib/scenario');
 
+/** @param {string} name @param {string | null} dflt @returns {string | null} --name VALUE or --name=VALUE */
 function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
   if (i >= 0) return process.argv[i + 1];
@@ -23,19 +25,28 @@ function arg(name, dflt) {
   return eq ? eq.slice(name.length + 3) : dflt;
 }
 
+/**
+ * @param {Array<number | null>} xs
+ * @returns {{ min: number | null, median: number | null, max: number | null, n: number }}
+ */
 function stats(xs) {
-  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  const v = /** @type {number[]} */ (xs.filter((x) => typeof x === 'number')).sort((a, b) => a - b);
   if (!v.length) return { min: null, median: null, max: null, n: 0 };
   const mid = Math.floor(v.length / 2);
   const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
   return { min: v[0], median, max: v[v.length - 1], n: v.length };
 }
 
+/** @param {number | null | undefined} ms */
 function sec(ms) { return ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`; }
 
 function settingsFromDist() {
-  const doc = YAML.parse(fs.readFileSync(path.join(s.DIST, '00-config.k8s.yaml'), 'utf8'), { version: '1.1' });
-  const conf = doc.data['sentinel.conf'] || '';
+  // The ConfigMap, in whichever manifest file of dist/ holds it.
+  const docs = fs.readdirSync(s.DIST).filter((f) => f.endsWith('.k8s.yaml'))
+    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(s.DIST, f), 'utf8'), { version: '1.1' }).map((d) => d.toJS()));
+  const config = docs.find((d) => d && d.kind === 'ConfigMap');
+  const conf = (config && config.data && config.data['sentinel.conf']) || '';
+  /** @param {RegExp} re */
   const num = (re) => { const m = re.exec(conf); return m ? Number(m[1]) : null; };
   return {
     downAfterMs: num(/down-after-milliseconds \S+ (\d+)/),
@@ -47,6 +58,7 @@ async function main() {
   const reason = canRun();
   if (reason) { console.error(`bench:failover cannot run: ${reason}`); process.exit(2); }
   const trials = Number(arg('trials', '10'));
+  /** @type {string | null} */
   const out = arg('out', null);
   // Seconds between a healthy cluster and the next kill. Short values put the kill inside the
   // entry scripts' janitor window after the previous failover (see the report in docs).
@@ -54,6 +66,7 @@ async function main() {
   const settings = settingsFromDist();
   console.log(`failover benchmark: ${trials} trials, down-after ${settings.downAfterMs} ms, failover-timeout ${settings.failoverTimeoutMs} ms, settle ${settle} s, manifests ${s.DIST}`);
   const emu = await s.startWithClient();
+  /** @type {Array<{ trial: number, killed: string, sdownMs: number | null, detectionMs: number | null, promotionMs: number | null, killMs: number, resumedMs: number | null, acked: number, lost: number | null, healthy: boolean }>} */
   const results = [];
   let failed = false;
   try {
@@ -76,11 +89,13 @@ async function main() {
         await s.waitHealthy(emu, { notMaster: old.ip, timeoutMs: 120000 });
       } catch (e) {
         healthy = false;
-        console.error(`trial ${i}: ${e.message.split('\n').slice(0, 6).join('\n')}`);
+        console.error(`trial ${i}: ${/** @type {Error} */ (e).message.split('\n').slice(0, 6).join('\n')}`);
       }
       await s.sleep(1000);
       const w = await writer.stop();
+      /** @type {Array<{ t: number, channel: string, msg: string }>} */
       const ev = (await events.stop()).events;
+      /** @param {(e: { channel: string, msg: string }) => boolean} pred @returns {number | null} ms from the kill */
       const first = (pred) => { const e = ev.find((x) => x.t >= t0 && pred(x)); return e ? e.t - t0 : null; };
       const r = {
         trial: i,
@@ -89,7 +104,7 @@ async function main() {
         detectionMs: first((x) => x.channel === '+odown'),
         promotionMs: first((x) => x.channel === '+switch-master'),
         killMs: tGone - t0,
-        resumedMs: (() => { const t = (w.okTimes || []).find((x) => x > tGone); return t ? t - t0 : null; })(),
+        resumedMs: (() => { const t = /** @type {number[]} */ (w.okTimes || []).find((x) => x > tGone); return t ? t - t0 : null; })(),
         acked: w.acked,
         lost: w.lost,
         healthy,
@@ -100,7 +115,7 @@ async function main() {
     }
   } catch (e) {
     failed = true;
-    console.error(e.message);
+    console.error(/** @type {Error} */ (e).message);
   } finally {
     await emu.stop({ keepLogs: failed });
     if (failed) console.error(`logs kept in ${emu.stateDir}`);

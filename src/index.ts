@@ -7,6 +7,7 @@ export type { IPodSelectorPeer, PeerPodSelectorConfig } from './peer';
 export { RedisSentinelNetworkPolicy } from './network-policy';
 export { RedisSentinelDisruptionBudgets } from './disruption-budgets';
 export { RedisSentinel } from './redis-sentinel';
+export type { ConnectionEnvOptions } from './client-env';
 export { RedisSentinelConfig } from './config-map';
 export { RedisMasterPod } from './master-pod';
 export { SentinelService } from './sentinel-service';

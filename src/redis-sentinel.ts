@@ -1,5 +1,7 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { connectionEnv, ConnectionEnvOptions } from './client-env';
 import { RedisSentinelConfig } from './config-map';
 import { RedisSentinelDisruptionBudgets } from './disruption-budgets';
 import { RedisMasterPod } from './master-pod';
@@ -75,6 +77,23 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
         'leave networkPolicy on, or open the pods with your own policy');
     }
     this.networkPolicy.allowFrom(peer);
+  }
+
+  /**
+   * The environment variables a Sentinel-aware client needs: `REDIS_SENTINEL_HOST`,
+   * `REDIS_SENTINEL_PORT`, `REDIS_MASTER_NAME` and, with auth, `REDIS_PASSWORD` from the Secret (by
+   * reference). For an L1 container's `env`.
+   */
+  public connectionEnv(options: ConnectionEnvOptions = {}): k8s.EnvVar[] {
+    return connectionEnv(this.settings, this.sentinelHost, options);
+  }
+
+  /**
+   * Adds `connectionEnv()` to a cdk8s-plus container (any cdk8s-plus version:
+   * `container.env.addVariable(name, value)` is all it calls).
+   */
+  public addConnectionEnv(container: { readonly env: { addVariable(name: string, value: any): void } }, options: ConnectionEnvOptions = {}): void {
+    for (const e of this.connectionEnv(options)) container.env.addVariable(e.name, { value: e.value, valueFrom: e.valueFrom });
   }
 
   /** Every pod of the instance, in its namespace (cdk8s-plus IPodSelector). */

@@ -1,9 +1,17 @@
+// @ts-check
 'use strict';
 // A small subset of kubectl's JSONPath templates: {.a.b}, {.items[*].x}, {.a[0]},
 // {.a[?(@.type=="Ready")].status}, {range EXPR}...{end}, {"literal"} and plain text.
 // Anything else throws, so a template the launch script uses cannot silently mean nothing.
 
+/**
+ * @typedef {{ key?: string, all?: boolean, index?: number, filter?: { path: Step[], op: string, value: string } }} Step
+ * @typedef {{ text: string, expr?: undefined } | { expr: string, text?: undefined }} Token plain text, or the inside of one {…} action
+ */
+
+/** @param {string} template @returns {Token[]} */
 function tokenize(template) {
+  /** @type {Token[]} */
   const out = [];
   let i = 0;
   while (i < template.length) {
@@ -25,16 +33,22 @@ function tokenize(template) {
   return out;
 }
 
+/** @param {string} s a {"literal"} action's JSON string */
 function unquote(s) {
   return JSON.parse(s.replace(/\\t/g, '\\t'));
 }
 
-// Parse a path like .items[*].metadata.name into steps.
+/**
+ * Parses a path like .items[*].metadata.name into steps.
+ * @param {string} expr
+ * @returns {Step[]}
+ */
 function parsePath(expr) {
   if (expr === '@' || expr === '$' || expr === '') return [];
   let s = expr;
   if (s.startsWith('$')) s = s.slice(1);
   if (s.startsWith('@')) s = s.slice(1);
+  /** @type {Step[]} */
   const steps = [];
   let i = 0;
   while (i < s.length) {
@@ -70,6 +84,7 @@ function parsePath(expr) {
   return steps;
 }
 
+/** @param {string} s @param {number} i the index of a [ @returns {number} the index of its ] */
 function findClose(s, i) {
   let depth = 0;
   for (let j = i; j < s.length; j++) {
@@ -79,9 +94,12 @@ function findClose(s, i) {
   throw new Error(`unbalanced [ in jsonpath: ${s}`);
 }
 
+/** @param {Step[]} steps @param {unknown[]} roots @returns {unknown[]} */
 function evalPath(steps, roots) {
+  /** @type {any[]} */
   let cur = roots;
   for (const st of steps) {
+    /** @type {unknown[]} */
     const next = [];
     for (const v of cur) {
       if (v === undefined || v === null) continue;
@@ -92,10 +110,11 @@ function evalPath(steps, roots) {
         if (Array.isArray(v)) { const k = st.index < 0 ? v.length + st.index : st.index; if (k >= 0 && k < v.length) next.push(v[k]); }
       } else if (st.filter) {
         const arr = Array.isArray(v) ? v : [];
+        const filter = st.filter;
         for (const el of arr) {
-          const got = evalPath(st.filter.path, [el]);
-          const match = got.some((g) => String(g) === String(st.filter.value));
-          if ((st.filter.op === '==') === match) next.push(el);
+          const got = evalPath(filter.path, [el]);
+          const match = got.some((g) => String(g) === String(filter.value));
+          if ((filter.op === '==') === match) next.push(el);
         }
       }
     }
@@ -104,16 +123,23 @@ function evalPath(steps, roots) {
   return cur;
 }
 
+/** @param {unknown} v */
 function fmt(v) {
   if (v === undefined || v === null) return '';
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
 
-// Render a template against an object. Throws on unsupported syntax.
+/**
+ * Renders a template against an object. Throws on unsupported syntax.
+ * @param {string} template
+ * @param {unknown} obj
+ * @returns {string}
+ */
 function render(template, obj) {
   const toks = tokenize(template);
   let pos = 0;
+  /** @param {unknown} ctx @param {boolean} stopAtEnd @returns {string} */
   function block(ctx, stopAtEnd) {
     let out = '';
     while (pos < toks.length) {

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // The kubectl verbs and flags the launch script and the e2e tests use, and nothing else:
 // anything outside this list fails with "kubectl emulator: unsupported: <args>" and exit 1.
@@ -5,32 +6,30 @@
 const fs = require('fs');
 const path = require('path');
 const YAML = require('yaml');
-const { spawn } = require('child_process');
-const { Unsupported, matchLabels, now } = require('./cluster');
+const { Unsupported, now, signalGroup } = require('./util');
 const jsonpath = require('./jsonpath');
 
-const KINDS = {
-  pod: 'Pod', pods: 'Pod', po: 'Pod',
-  rc: 'ReplicationController', replicationcontroller: 'ReplicationController', replicationcontrollers: 'ReplicationController',
-  svc: 'Service', service: 'Service', services: 'Service',
-  configmap: 'ConfigMap', configmaps: 'ConfigMap', cm: 'ConfigMap',
-  secret: 'Secret', secrets: 'Secret',
-};
-const RESOURCE = { Pod: 'pods', ReplicationController: 'replicationcontrollers', Service: 'services', ConfigMap: 'configmaps', Secret: 'secrets' };
-const LOWER = { Pod: 'pod', ReplicationController: 'replicationcontroller', Service: 'service', ConfigMap: 'configmap', Secret: 'secret' };
+/** @typedef {import('./cluster').Cluster} Cluster */
+/** @typedef {import('./types').KubeObject} KubeObject */
+/** @typedef {{ out: (d: string | Buffer) => void, err: (d: string | Buffer) => void }} IO */
+/** @typedef {Record<string, string[]>} Flags */
 
 class UsageError extends Error {}
 
-function kindOf(word) {
-  const k = KINDS[String(word).toLowerCase()];
-  if (!k) throw new UsageError(`resource type ${word}`);
-  return k;
-}
-
-// Split "--flag=value" / "--flag value" / "-f value"; valueFlags take a value.
+/**
+ * Splits "--flag=value" / "--flag value" / "-f value"; valueFlags take a value, boolFlags may have
+ * =true or =false. Any other flag is unsupported.
+ * @param {string[]} args
+ * @param {string[]} valueFlags
+ * @param {string[]} boolFlags
+ * @returns {{ flags: Flags, pos: string[], rest: string[] | null }} rest: what follows "--"
+ */
 function parseFlags(args, valueFlags, boolFlags) {
+  /** @type {Flags} */
   const flags = {};
+  /** @type {string[]} */
   const pos = [];
+  /** @type {string[] | null} */
   let rest = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -56,12 +55,19 @@ function parseFlags(args, valueFlags, boolFlags) {
   return { flags, pos, rest };
 }
 
+/** The last value of the first of names that was given. @param {Flags} flags @param {...string} names */
 function one(flags, ...names) {
   for (const n of names) if (flags[n]) return flags[n][flags[n].length - 1];
   return undefined;
 }
 
+/**
+ * A label selector: k=v, k==v, k!=v, k, !k, joined by commas.
+ * @param {string} sel
+ * @returns {(labels: Record<string, string>) => boolean}
+ */
 function parseSelector(sel) {
+  /** @type {Array<{ k: string, op: '=' | '!=' | '!' | 'exists', v?: string }>} */
   const terms = [];
   for (const part of String(sel).split(',').map((s) => s.trim()).filter(Boolean)) {
     let m;
@@ -80,14 +86,17 @@ function parseSelector(sel) {
   });
 }
 
+/** @param {string | undefined} s e.g. 30s, 500ms, 2m @param {number} dflt @returns {number} ms */
 function parseDuration(s, dflt) {
   if (s === undefined) return dflt;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(s));
   if (!m) throw new UsageError(`duration ${s}`);
-  const mult = { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] || 's'];
-  return Number(m[1]) * mult;
+  /** @type {Record<string, number>} */
+  const units = { ms: 1, s: 1000, m: 60000, h: 3600000 };
+  return Number(m[1]) * units[m[2] || 's'];
 }
 
+/** A file, or a directory's top-level manifests in name order. @param {string} target @param {string} cwd */
 function manifestFiles(target, cwd) {
   const p = path.resolve(cwd, target);
   if (!fs.existsSync(p)) throw new Error(`error: the path "${target}" does not exist`);
@@ -98,6 +107,7 @@ function manifestFiles(target, cwd) {
   return [p];
 }
 
+/** @param {string} file @returns {KubeObject[]} */
 function readDocs(file) {
   const text = fs.readFileSync(file, 'utf8');
   if (file.endsWith('.json')) {
@@ -111,26 +121,55 @@ function readDocs(file) {
   }).filter((d) => d !== null && d !== undefined);
 }
 
+/** @param {number} t ms since the epoch @returns {string} e.g. 42s, 3m */
 function age(t) {
   const s = Math.floor((now() - t) / 1000);
   return s < 120 ? `${s}s` : `${Math.floor(s / 60)}m`;
 }
 
+/** Columns padded as kubectl prints them. @param {unknown[][]} rows @returns {string} */
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? String(c) : String(c).padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
 }
 
 class Kubectl {
+  /** @param {Cluster} cluster */
   constructor(cluster) {
     this.cluster = cluster;
+    /** kubectl's names of the cluster's kinds (singular, plural, short) → kind. @type {Map<string, string>} */
+    this.kindNames = new Map();
+    for (const h of cluster.kinds.values()) {
+      for (const n of [h.kind.toLowerCase(), h.resource, ...h.shortNames]) this.kindNames.set(n, h.kind);
+    }
   }
 
-  // io: { out(s), err(s) }; returns exit code. Long-running verbs (exec) stream through io.
+  /** @param {string} word a resource type as typed, e.g. rc, pods @returns {string} the kind */
+  kindOf(word) {
+    const k = this.kindNames.get(String(word).toLowerCase());
+    if (!k) throw new UsageError(`resource type ${word}`);
+    return k;
+  }
+
+  /** @param {string} kind @returns {string} its plural resource name, as kubectl's errors say it */
+  resource(kind) {
+    const h = this.cluster.kinds.get(kind);
+    return h ? h.resource : kind.toLowerCase();
+  }
+
+  /**
+   * One kubectl call. Long-running verbs (exec) stream through io.
+   * @param {string[]} argv
+   * @param {string} cwd the caller's directory, for -f paths
+   * @param {IO} io
+   * @param {AbortSignal} signal aborted when the caller goes away
+   * @returns {Promise<number>} the exit code
+   */
   async run(argv, cwd, io, signal) {
     try {
       return await this.dispatch(argv, cwd, io, signal);
-    } catch (e) {
+    } catch (err) {
+      const e = /** @type {Error} */ (err);
       if (e instanceof UsageError || e instanceof Unsupported) {
         io.err(`kubectl emulator: unsupported: ${argv.join(' ')} (${e.message})\n`);
         return 1;
@@ -140,6 +179,7 @@ class Kubectl {
     }
   }
 
+  /** @param {string[]} argv @param {string} cwd @param {IO} io @param {AbortSignal} signal @returns {Promise<number>} */
   async dispatch(argv, cwd, io, signal) {
     // Global flags may appear anywhere before "--".
     let ns = 'default';
@@ -168,6 +208,7 @@ class Kubectl {
     }
   }
 
+  /** @param {string[]} args @param {string} ns @param {string} cwd @param {IO} io */
   async apply(args, ns, cwd, io) {
     const { flags, pos } = parseFlags(args, ['-f', '--filename'], []);
     if (pos.length || !flags['-f'] && !flags['--filename']) throw new UsageError('apply needs -f and nothing else');
@@ -177,10 +218,10 @@ class Kubectl {
         for (const doc of readDocs(file)) {
           try {
             const result = await this.cluster.apply(doc, ns);
-            io.out(`${LOWER[doc.kind] || doc.kind.toLowerCase()}/${doc.metadata.name} ${result}\n`);
+            io.out(`${doc.kind.toLowerCase()}/${doc.metadata.name} ${result}\n`);
           } catch (e) {
             if (e instanceof Unsupported) throw e;
-            io.err(`Error from server: error when applying ${file}: ${e.message}\n`);
+            io.err(`Error from server: error when applying ${file}: ${/** @type {Error} */ (e).message}\n`);
             code = 1;
           }
         }
@@ -189,17 +230,22 @@ class Kubectl {
     return code;
   }
 
-  // "pod NAME", "pod/NAME", "pods" → [{kind, name?}]
+  /**
+   * "pod NAME", "pod/NAME", "pods" → [{kind, name?}]
+   * @param {string[]} pos
+   * @returns {Array<{ kind: string, name?: string }>}
+   */
   targets(pos) {
     if (!pos.length) throw new UsageError('no resource type');
     if (pos[0].includes('/')) {
-      return pos.map((p) => { const [k, n] = p.split('/'); if (!n) throw new UsageError(p); return { kind: kindOf(k), name: n }; });
+      return pos.map((p) => { const [k, n] = p.split('/'); if (!n) throw new UsageError(p); return { kind: this.kindOf(k), name: n }; });
     }
-    const kind = kindOf(pos[0]);
+    const kind = this.kindOf(pos[0]);
     if (pos.length === 1) return [{ kind }];
     return pos.slice(1).map((n) => ({ kind, name: n }));
   }
 
+  /** @param {string[]} args @param {string} ns @param {IO} io */
   async get(args, ns, io) {
     const { flags, pos } = parseFlags(args, ['-l', '--selector', '-o', '--output', '--field-selector'], ['--ignore-not-found']);
     const targets = this.targets(pos);
@@ -207,37 +253,39 @@ class Kubectl {
     const output = one(flags, '-o', '--output');
     const ignore = one(flags, '--ignore-not-found') === 'true';
     const field = one(flags, '--field-selector');
+    /** @type {(v: KubeObject) => boolean} */
     let fieldFilter = () => true;
     if (field !== undefined) {
       const m = /^status\.phase(!?=)(\w+)$/.exec(field);
       if (!m) throw new UsageError(`field selector ${field}`);
-      fieldFilter = (v) => ((v.status && v.status.phase) === m[2]) === (m[1] === '=');
+      fieldFilter = (v) => ((v.status && /** @type {{ phase?: string }} */ (v.status).phase) === m[2]) === (m[1] === '=');
     }
     if (output !== undefined && output !== 'name' && !output.startsWith('jsonpath=')) throw new UsageError(`output ${output}`);
     const named = targets.every((t) => t.name);
     if (!named && targets.length > 1) throw new UsageError('mixed targets');
     if (named && selector) throw new UsageError('name and selector');
+    /** @type {KubeObject[]} */
     let views = [];
     let code = 0;
     if (named) {
       for (const t of targets) {
-        const obj = this.cluster.getObject(t.kind, ns, t.name);
+        const obj = this.cluster.get(t.kind, ns, String(t.name));
         if (!obj) {
-          if (!ignore) { io.err(`Error from server (NotFound): ${RESOURCE[t.kind]} "${t.name}" not found\n`); code = 1; }
+          if (!ignore) { io.err(`Error from server (NotFound): ${this.resource(t.kind)} "${t.name}" not found\n`); code = 1; }
           continue;
         }
-        views.push(this.cluster.objectView(obj));
+        views.push(this.cluster.view(obj));
       }
     } else {
       const sel = selector ? parseSelector(selector) : () => true;
-      views = this.cluster.listObjects(targets[0].kind, ns)
-        .map((o) => this.cluster.objectView(o))
+      views = this.cluster.list(targets[0].kind, ns)
+        .map((o) => this.cluster.view(o))
         .filter((v) => sel(v.metadata.labels || {}))
         .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     }
     views = views.filter(fieldFilter);
     if (output === 'name') {
-      for (const v of views) io.out(`${LOWER[v.kind]}/${v.metadata.name}\n`);
+      for (const v of views) io.out(`${v.kind.toLowerCase()}/${v.metadata.name}\n`);
     } else if (output !== undefined) {
       const tpl = output.slice('jsonpath='.length);
       const root = named && targets.length === 1 ? views[0] : { apiVersion: 'v1', kind: 'List', items: views };
@@ -250,51 +298,61 @@ class Kubectl {
     return code;
   }
 
+  /**
+   * What `kubectl get` prints without -o.
+   * @param {string} kind
+   * @param {any[]} views what cluster.view() returned, read field by field as kubectl's printers do
+   */
   tableFor(kind, views) {
     if (kind === 'Pod') {
       return table([['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'], ...views.map((v) => {
         const cs = v.status.containerStatuses;
         const status = v.metadata.deletionTimestamp ? 'Terminating' : v.status.phase;
-        return [v.metadata.name, `${cs.filter((c) => c.ready).length}/${cs.length}`, status, cs.reduce((a, c) => a + c.restartCount, 0), age(Date.parse(v.metadata.creationTimestamp))];
+        return [v.metadata.name, `${cs.filter((/** @type {any} */ c) => c.ready).length}/${cs.length}`, status, cs.reduce((/** @type {number} */ a, /** @type {any} */ c) => a + c.restartCount, 0), age(Date.parse(v.metadata.creationTimestamp))];
       })]);
     }
     if (kind === 'ReplicationController') {
       return table([['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'], ...views.map((v) => [v.metadata.name, v.spec.replicas, v.status.replicas, v.status.readyReplicas, age(Date.parse(v.metadata.creationTimestamp))])]);
     }
     if (kind === 'Service') {
-      return table([['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'], ...views.map((v) => [v.metadata.name, v.spec.type, v.spec.clusterIP, '<none>', (v.spec.ports || []).map((p) => `${p.port}/${p.protocol || 'TCP'}`).join(','), age(Date.parse(v.metadata.creationTimestamp))])]);
+      return table([['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'], ...views.map((v) => [v.metadata.name, v.spec.type, v.spec.clusterIP, '<none>', (v.spec.ports || []).map((/** @type {any} */ p) => `${p.port}/${p.protocol || 'TCP'}`).join(','), age(Date.parse(v.metadata.creationTimestamp))])]);
     }
     return table([['NAME', 'DATA', 'AGE'], ...views.map((v) => [v.metadata.name, Object.keys(v.data || {}).length, age(Date.parse(v.metadata.creationTimestamp))])]);
   }
 
+  /** @param {string[]} args @param {string} ns @param {IO} io */
   async scale(args, ns, io) {
     const { flags, pos } = parseFlags(args, ['--replicas'], []);
     const t = this.targets(pos);
     const replicas = one(flags, '--replicas');
-    if (t.length !== 1 || !t[0].name || t[0].kind !== 'ReplicationController' || !/^\d+$/.test(replicas || '')) throw new UsageError('scale rc NAME --replicas=N');
-    const rc = this.cluster.getObject('ReplicationController', ns, t[0].name);
-    if (!rc) { io.err(`Error from server (NotFound): replicationcontrollers "${t[0].name}" not found\n`); return 1; }
-    rc.live.replicas = Number(replicas);
-    this.cluster.event(`scaled rc ${rc.name} to ${replicas}`);
-    this.cluster.reconcile();
-    this.cluster.changed();
-    io.out(`replicationcontroller/${rc.name} scaled\n`);
+    const name = t.length === 1 ? t[0].name : undefined;
+    if (!name || !this.cluster.scalable(t[0].kind) || !/^\d+$/.test(replicas || '')) throw new UsageError('scale rc NAME --replicas=N');
+    const obj = this.cluster.get(t[0].kind, ns, name);
+    if (!obj) { io.err(`Error from server (NotFound): ${this.resource(t[0].kind)} "${name}" not found\n`); return 1; }
+    this.cluster.scale(obj, Number(replicas));
+    io.out(`${obj.kind.toLowerCase()}/${obj.name} scaled\n`);
     return 0;
   }
 
+  /**
+   * @param {() => boolean} pred
+   * @param {number} timeoutMs
+   * @param {AbortSignal} signal
+   * @returns {Promise<boolean>} whether pred came true in time
+   */
   waitFor(pred, timeoutMs, signal) {
     return new Promise((resolve) => {
-      const c = this.cluster;
-      let timer = null;
-      const finish = (ok) => { c.off('change', check); clearTimeout(timer); clearInterval(poll); resolve(ok); };
+      /** @param {boolean} ok */
+      const finish = (ok) => { stop(); clearTimeout(timer); clearInterval(poll); resolve(ok); };
       const check = () => { if (pred()) finish(true); else if (signal && signal.aborted) finish(false); };
       const poll = setInterval(check, 250);
-      timer = setTimeout(() => finish(pred()), timeoutMs);
-      c.on('change', check);
+      const timer = setTimeout(() => finish(pred()), timeoutMs);
+      const stop = this.cluster.onChange(check);
       check();
     });
   }
 
+  /** @param {string[]} args @param {string} ns @param {IO} io @param {AbortSignal} signal */
   async wait(args, ns, io, signal) {
     const { flags, pos } = parseFlags(args, ['--for', '--timeout', '-l', '--selector'], []);
     const forWhat = one(flags, '--for');
@@ -306,16 +364,16 @@ class Kubectl {
     if (selector) {
       if (targets.some((t) => t.name)) throw new UsageError('name and selector');
       const sel = parseSelector(selector);
-      names = this.cluster.listObjects('Pod', ns).filter((o) => sel(o.pod.labels)).map((o) => o.name);
+      names = this.cluster.store.pods().filter((p) => p.ns === ns && sel(p.labels)).map((p) => p.name);
       if (!names.length) { io.err(`error: no matching resources found\n`); return 1; }
     } else {
       if (targets.some((t) => !t.name)) throw new UsageError('wait needs pod/NAME or -l');
-      names = targets.map((t) => t.name);
+      names = targets.map((t) => String(t.name));
     }
     let code = 0;
     const deadline = now() + timeout;
     for (const name of names) {
-      const get = () => { const o = this.cluster.getObject('Pod', ns, name); return o && o.pod; };
+      const get = () => this.cluster.pod(ns, name);
       if (forWhat === 'delete') {
         const first = get();
         if (!first) continue;
@@ -334,11 +392,12 @@ class Kubectl {
     return code;
   }
 
-  findPod(ns, name) {
-    const o = this.cluster.getObject('Pod', ns, name);
-    return o && o.pod;
-  }
-
+  /**
+   * -c NAME, or the first container (with kubectl's note when there are more).
+   * @param {import('./pod').Pod} pod
+   * @param {string | undefined} name
+   * @param {IO} io
+   */
   pickContainer(pod, name, io) {
     if (!name) {
       if (pod.containers.length > 1) io.err(`Defaulted container "${pod.containers[0].name}" out of: ${pod.containers.map((c) => c.name).join(', ')}\n`);
@@ -347,22 +406,22 @@ class Kubectl {
     return pod.containers.find((c) => c.name === name);
   }
 
+  /** @param {string[]} args @param {string} ns @param {IO} io @param {AbortSignal} signal @returns {Promise<number>} */
   async exec(args, ns, io, signal) {
     const { flags, pos, rest } = parseFlags(args, ['-c', '--container'], []);
     if (pos.length !== 1 || !rest || !rest.length) throw new UsageError('exec POD [-c C] -- CMD');
     let podName = pos[0];
-    if (podName.includes('/')) { const [k, n] = podName.split('/'); if (kindOf(k) !== 'Pod') throw new UsageError(podName); podName = n; }
-    const pod = this.findPod(ns, podName);
+    if (podName.includes('/')) { const [k, n] = podName.split('/'); if (this.kindOf(k) !== 'Pod') throw new UsageError(podName); podName = n; }
+    const pod = this.cluster.pod(ns, podName);
     if (!pod) { io.err(`Error from server (NotFound): pods "${podName}" not found\n`); return 1; }
     const c = this.pickContainer(pod, one(flags, '-c', '--container'), io);
     if (!c) { io.err(`error: container ${one(flags, '-c', '--container')} not found in pod ${podName}\n`); return 1; }
     if (!c.proc || pod.terminating || !pod.holder) { io.err(`error: unable to upgrade connection: container not found ("${c.name}")\n`); return 1; }
-    const env = this.cluster.containerEnv(c).env;
+    const p = this.cluster.runtime.containers.enter(c, rest, ['ignore', 'pipe', 'pipe']);
     return new Promise((resolve) => {
-      const p = spawn('nsenter', [...this.cluster.nsenterArgs(pod, c.spec.workingDir), ...rest], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout.on('data', (d) => io.out(d));
-      p.stderr.on('data', (d) => io.err(d));
-      const kill = () => { try { process.kill(-p.pid, 'SIGKILL'); } catch (e) { /* gone */ } };
+      p.stdout?.on('data', (d) => io.out(d));
+      p.stderr?.on('data', (d) => io.err(d));
+      const kill = () => signalGroup(p.pid, 'SIGKILL');
       if (signal) signal.addEventListener('abort', kill);
       p.on('error', (e) => { io.err(`error: ${e.message}\n`); resolve(126); });
       p.on('close', (code, sig) => {
@@ -373,10 +432,11 @@ class Kubectl {
     });
   }
 
+  /** @param {string[]} args @param {string} ns @param {IO} io */
   async logs(args, ns, io) {
     const { flags, pos } = parseFlags(args, ['-c', '--container', '--tail'], ['--previous', '-p']);
     if (pos.length !== 1) throw new UsageError('logs POD -c C');
-    const pod = this.findPod(ns, pos[0]);
+    const pod = this.cluster.pod(ns, pos[0]);
     if (!pod) { io.err(`Error from server (NotFound): pods "${pos[0]}" not found\n`); return 1; }
     const c = this.pickContainer(pod, one(flags, '-c', '--container'), io);
     if (!c) { io.err(`error: container ${one(flags, '-c', '--container')} is not valid for pod ${pos[0]}\n`); return 1; }
@@ -399,6 +459,7 @@ class Kubectl {
     return 0;
   }
 
+  /** @param {string[]} args @param {string} ns @param {string} cwd @param {IO} io @param {AbortSignal} signal */
   async delete(args, ns, cwd, io, signal) {
     const { flags, pos } = parseFlags(args, ['-f', '--filename', '--timeout', '--grace-period'], ['--ignore-not-found', '--wait']);
     const ignore = one(flags, '--ignore-not-found') === 'true';
@@ -407,33 +468,35 @@ class Kubectl {
     const g = one(flags, '--grace-period');
     if (g !== undefined && !/^-?\d+$/.test(g)) throw new UsageError(`--grace-period=${g}`);
     const gracePeriod = g === undefined || Number(g) < 0 ? undefined : Number(g);
+    /** @type {Array<{ kind: string, name: string, ns: string }>} */
     let targets = [];
     const files = [...(flags['-f'] || []), ...(flags['--filename'] || [])];
     if (files.length) {
       if (pos.length) throw new UsageError('delete -f with names');
       for (const f of files) for (const file of manifestFiles(f, cwd)) for (const d of readDocs(file)) {
-        if (!RESOURCE[d.kind]) throw new Unsupported(`kind ${d.kind}`);
+        if (!this.cluster.kinds.has(d.kind)) throw new Unsupported(`kind ${d.kind}`);
         targets.push({ kind: d.kind, name: d.metadata.name, ns: (d.metadata && d.metadata.namespace) || ns });
       }
     } else {
-      targets = this.targets(pos).map((t) => ({ ...t, ns }));
-      if (targets.some((t) => !t.name)) throw new UsageError('delete needs names (or -f)');
+      const named = this.targets(pos);
+      if (named.some((t) => !t.name)) throw new UsageError('delete needs names (or -f)');
+      targets = named.map((t) => ({ kind: t.kind, name: String(t.name), ns }));
     }
     let code = 0;
     const waits = [];
     for (const t of targets) {
-      const obj = this.cluster.getObject(t.kind, t.ns, t.name);
+      const obj = this.cluster.get(t.kind, t.ns, t.name);
       if (!obj) {
-        if (!ignore) { io.err(`Error from server (NotFound): ${RESOURCE[t.kind]} "${t.name}" not found\n`); code = 1; }
+        if (!ignore) { io.err(`Error from server (NotFound): ${this.resource(t.kind)} "${t.name}" not found\n`); code = 1; }
         continue;
       }
-      const p = this.cluster.deleteObject(t.kind, t.ns, t.name, { gracePeriod });
-      io.out(`${LOWER[t.kind]} "${t.name}" deleted\n`);
+      const p = this.cluster.delete(t.kind, t.ns, t.name, { gracePeriod });
+      io.out(`${t.kind.toLowerCase()} "${t.name}" deleted\n`);
       waits.push(p);
     }
     if (wait && waits.length) {
-      const all = Promise.all(waits);
-      const limits = [all];
+      /** @type {Array<Promise<unknown>>} */
+      const limits = [Promise.all(waits)];
       if (timeout > 0) limits.push(new Promise((r) => setTimeout(() => r('timeout'), timeout)));
       if (signal) limits.push(new Promise((r) => signal.addEventListener('abort', () => r('abort'))));
       const r = await Promise.race(limits);

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Runs inside the client pod (its network and mount namespaces), so it reaches Redis only the way
 // an application in the cluster would: by the sentinel Service's name, or by pod IP. The test
@@ -20,11 +21,20 @@ const SENTINEL_PORT = Number(process.env.K8E_SENTINEL_PORT || 26379);
 const MASTER_NAME = process.env.K8E_MASTER_NAME || 'mymaster';
 const REDIS_PORT = Number(process.env.K8E_REDIS_PORT || 6379);
 
+/**
+ * @typedef {{ pod: string, ip: string, role?: string, masterHost?: string, link?: string, connectedSlaves?: number, dbsize?: unknown, error?: string }} RedisState
+ * @typedef {{ pod: string, ip: string, master?: string | null, ckquorum?: unknown, knownSentinels?: string[], knownReplicas?: string[], error?: string }} SentinelState
+ * @typedef {{ redis: RedisState[], sentinels: SentinelState[] }} ClusterState
+ * @typedef {{ name: string, ip: string, phase: string, terminating: boolean, containers: Array<{ name: string }> }} PodSummary what the daemon's `pods` op reports (in part)
+ */
+
+/** @param {number} ms @returns {Promise<void>} */
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
+/** One request to the emulator daemon. @param {{ op: string }} req @returns {Promise<any>} */
 function daemon(req) {
   return new Promise((resolve, reject) => {
-    const c = net.connect(process.env.K8E_SOCKET);
+    const c = net.connect(String(process.env.K8E_SOCKET));
     let buf = '';
     c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
     c.on('data', (d) => { buf += d; });
@@ -36,17 +46,27 @@ function daemon(req) {
   });
 }
 
+/** Running pods with a container that containerName accepts. @param {(name: string) => boolean} containerName @returns {Promise<PodSummary[]>} */
 async function podsWith(containerName) {
+  /** @type {{ pods: PodSummary[] }} */
   const { pods } = await daemon({ op: 'pods' });
   return pods.filter((p) => !p.terminating && p.phase === 'Running' && p.containers.some((c) => containerName(c.name)));
 }
 
+/** @param {string} n */
 const isRedis = (n) => n === 'redis' || n === 'master';
+/** @param {string} n */
 const isSentinel = (n) => n === 'sentinel';
 
+/** @param {unknown} e */
+function message(e) { return /** @type {Error} */ (e).message; }
+
+/** @returns {Promise<ClusterState>} */
 async function state() {
+  /** @type {ClusterState} */
   const out = { redis: [], sentinels: [] };
   for (const p of await podsWith(isRedis)) {
+    /** @type {RedisState} */
     const r = { pod: p.name, ip: p.ip };
     try {
       const info = await resp.one(p.ip, REDIS_PORT, ['INFO', 'replication'], 1500);
@@ -56,10 +76,11 @@ async function state() {
       r.connectedSlaves = Number(resp.infoField(info, 'connected_slaves') || 0);
       const keys = await resp.one(p.ip, REDIS_PORT, ['DBSIZE'], 1500);
       r.dbsize = keys;
-    } catch (e) { r.error = e.message; }
+    } catch (e) { r.error = message(e); }
     out.redis.push(r);
   }
   for (const p of await podsWith(isSentinel)) {
+    /** @type {SentinelState} */
     const s = { pod: p.name, ip: p.ip };
     try {
       const [addr, ck, sentinels, replicas] = await resp.call(p.ip, SENTINEL_PORT, [
@@ -67,27 +88,38 @@ async function state() {
         ['SENTINEL', 'sentinels', MASTER_NAME], ['SENTINEL', 'replicas', MASTER_NAME]], 1500);
       s.master = Array.isArray(addr) ? addr[0] : null;
       s.ckquorum = ck instanceof Error ? ck.message : ck;
-      const flags = (arr) => (Array.isArray(arr) ? arr : []).map((e) => { const o = {}; for (let i = 0; i < e.length; i += 2) o[e[i]] = e[i + 1]; return o; });
+      /** SENTINEL sentinels / replicas: a flat name-value list per entry. @param {resp.Reply} arr */
+      const flags = (arr) => (Array.isArray(arr) ? arr : []).map((e) => {
+        /** @type {Record<string, string>} */
+        const o = {};
+        for (let i = 0; i < e.length; i += 2) o[e[i]] = e[i + 1];
+        return o;
+      });
       s.knownSentinels = flags(sentinels).map((o) => `${o.ip}:${o.flags}`);
       s.knownReplicas = flags(replicas).map((o) => `${o.ip}:${o.flags}`);
-    } catch (e) { s.error = e.message; }
+    } catch (e) { s.error = message(e); }
     out.sentinels.push(s);
   }
   return out;
 }
 
+/** The master the sentinel Service names. @returns {Promise<{ host: string, port: number }>} */
 async function currentMaster() {
   const addr = await resp.one(SENTINEL_HOST, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], 2000);
   if (!Array.isArray(addr)) throw new Error(`no master from ${SENTINEL_HOST}: ${addr}`);
   return { host: addr[0], port: Number(addr[1]) };
 }
 
+/** @param {string} prefix @param {number} n */
 async function writeWait(prefix, n) {
   const m = await currentMaster();
+  /** @type {string[]} */
   const acked = [];
+  /** @type {string[]} */
   const notAcked = [];
   const batch = 50;
   for (let i = 0; i < n; i += batch) {
+    /** @type {string[][]} */
     const cmds = [];
     for (let j = i; j < Math.min(n, i + batch); j++) cmds.push(['SET', `${prefix}:${j}`, `v${j}`]);
     cmds.push(['WAIT', '1', '2000']);
@@ -101,26 +133,43 @@ async function writeWait(prefix, n) {
   return { master: m.host, acked: acked.length, notAcked: notAcked.length };
 }
 
+/** @param {string} prefix @param {number} n */
 async function read(prefix, n) {
   const m = await currentMaster();
-  const missing = [];
   const batch = 200;
-  for (let i = 0; i < n; i += batch) {
-    const keys = [];
-    for (let j = i; j < Math.min(n, i + batch); j++) keys.push(`${prefix}:${j}`);
-    const [vals] = await resp.call(m.host, m.port, [['MGET', ...keys]], 5000);
-    vals.forEach((v, k) => { if (v === null) missing.push(keys[k]); });
-  }
+  /** @type {string[]} */
+  const keys = [];
+  for (let j = 0; j < n; j++) keys.push(`${prefix}:${j}`);
+  const missing = await missingKeys(m, keys, batch);
   return { master: m.host, checked: n, missing: missing.length, sample: missing.slice(0, 10) };
 }
 
+/**
+ * The keys a server lacks, asked in batches.
+ * @param {{ host: string, port: number }} m
+ * @param {string[]} keys
+ * @param {number} batch
+ * @param {boolean} [present] list the keys it has instead
+ */
+async function missingKeys(m, keys, batch, present = false) {
+  /** @type {string[]} */
+  const out = [];
+  for (let i = 0; i < keys.length; i += batch) {
+    const chunk = keys.slice(i, i + batch);
+    const [vals] = await resp.call(m.host, m.port, [['MGET', ...chunk]], 5000);
+    /** @type {unknown[]} */ (vals).forEach((v, k) => { if ((v === null) !== present) out.push(chunk[k]); });
+  }
+  return out;
+}
+
+/** @param {() => void} fn called on "stop" from stdin or SIGTERM */
 function onStop(fn) {
   let buf = '';
   process.stdin.on('data', (d) => { buf += d; if (buf.includes('stop')) fn(); });
   process.on('SIGTERM', fn);
 }
 
-// A Sentinel-aware application: ioredis with the sentinels option, through the sentinel Service.
+/** A Sentinel-aware application: ioredis with the sentinels option, through the sentinel Service. @param {string} prefix */
 async function writer(prefix) {
   const Redis = require(require.resolve('ioredis', { paths: [path.resolve(__dirname, '../..')] }));
   const r = new Redis({
@@ -131,7 +180,7 @@ async function writer(prefix) {
     maxRetriesPerRequest: 0,
     retryStrategy: () => 100,
     sentinelRetryStrategy: () => 100,
-    reconnectOnError: (err) => (/READONLY|NOREPLICAS/.test(err.message) ? 2 : false),
+    reconnectOnError: (/** @type {Error} */ err) => (/READONLY|NOREPLICAS/.test(err.message) ? 2 : false),
     // ioredis' opt-in failoverDetector reconnects on +switch-master; when a second sentinel's
     // +switch-master arrives while it is reconnecting, the client ends for good ("Connection is
     // closed"), which is what the e2e runs showed. Defaults here, as most applications run it.
@@ -140,9 +189,13 @@ async function writer(prefix) {
   r.on('error', () => { /* counted per command */ });
   let stopping = false;
   onStop(() => { stopping = true; });
+  /** @type {string[]} */
   const acked = [];
+  /** @type {string[]} */
   const masterOnly = [];
+  /** @type {Record<string, number>} */
   const errors = {};
+  /** @type {number[]} */
   const okTimes = [];
   let seq = 0;
   const started = Date.now();
@@ -153,7 +206,7 @@ async function writer(prefix) {
       const n = await r.wait(1, 1000);
       if (n >= 1) { acked.push(key); okTimes.push(Date.now()); } else masterOnly.push(key);
     } catch (e) {
-      const kind = e.message.replace(/[0-9.:]+/g, '#').slice(0, 60);
+      const kind = message(e).replace(/[0-9.:]+/g, '#').slice(0, 60);
       errors[kind] = (errors[kind] || 0) + 1;
       await sleep(20);
     }
@@ -161,31 +214,24 @@ async function writer(prefix) {
   }
   const stopped = Date.now();
   // Verify against the master the sentinels name now, with a fresh one-shot client.
+  /** @type {number | null} */
   let lost = null;
+  /** @type {string[]} */
   let lostSample = [];
   let verifyMaster = null;
   for (let attempt = 0; attempt < 20 && lost === null; attempt++) {
     try {
       const m = await currentMaster();
       verifyMaster = m.host;
-      const missing = [];
-      for (let i = 0; i < acked.length; i += 500) {
-        const keys = acked.slice(i, i + 500);
-        const [vals] = await resp.call(m.host, m.port, [['MGET', ...keys]], 5000);
-        vals.forEach((v, k) => { if (v === null) missing.push(keys[k]); });
-      }
-      const masterOnlyPresent = [];
-      for (let i = 0; i < masterOnly.length; i += 500) {
-        const keys = masterOnly.slice(i, i + 500);
-        const [vals] = await resp.call(m.host, m.port, [['MGET', ...keys]], 5000);
-        vals.forEach((v, k) => { if (v !== null) masterOnlyPresent.push(keys[k]); });
-      }
+      const missing = await missingKeys(m, acked, 500);
+      const masterOnlyPresent = await missingKeys(m, masterOnly, 500, true);
       lost = missing.length;
       lostSample = missing.slice(0, 10);
       errors.masterOnlyPresentAfter = masterOnlyPresent.length;
-    } catch (e) { await sleep(500); }
+    } catch { await sleep(500); }
   }
   let longestGap = 0;
+  /** @type {number | null} */
   let gapEnd = null;
   let prev = started;
   for (const t of [...okTimes, stopped]) {
@@ -207,19 +253,23 @@ async function monitor() {
   onStop(() => { stopping = true; });
   let rounds = 0;
   let maxAccepting = 0;
+  /** @type {Array<{ t: number, accepting: string[] }>} */
   const splitRounds = [];
+  /** @type {Array<{ t: number, accepting: string[] }>} */
   const masterTimeline = [];
   let lastMasters = '';
   while (!stopping) {
     rounds++;
+    /** @type {PodSummary[]} */
     let pods = [];
-    try { pods = await podsWith(isRedis); } catch (e) { /* daemon busy */ }
+    try { pods = await podsWith(isRedis); } catch { /* daemon busy */ }
+    /** @type {string[]} */
     const accepting = [];
     await Promise.all(pods.map(async (p) => {
       try {
         const [info, set] = await resp.call(p.ip, REDIS_PORT, [['INFO', 'replication'], ['SET', 'k8e:monitor', `${Date.now()}`]], 500);
         if (resp.infoField(info, 'role') === 'master' && set === 'OK') accepting.push(`${p.name}@${p.ip}`);
-      } catch (e) { /* down or unreachable */ }
+      } catch { /* down or unreachable */ }
     }));
     accepting.sort();
     maxAccepting = Math.max(maxAccepting, accepting.length);
@@ -235,8 +285,11 @@ async function monitor() {
 async function events() {
   let stopping = false;
   onStop(() => { stopping = true; });
+  /** @type {Map<string, net.Socket>} */
   const subs = new Map();
+  /** @type {Array<{ t: number, sentinel: string, channel: string, msg: string }>} */
   const evs = [];
+  /** @param {PodSummary} p */
   const subscribe = (p) => {
     const s = net.connect({ host: p.ip, port: SENTINEL_PORT });
     let buf = '';
@@ -257,7 +310,7 @@ async function events() {
   while (!stopping) {
     try {
       for (const p of await podsWith(isSentinel)) if (!subs.has(p.name)) subscribe(p);
-    } catch (e) { /* retry */ }
+    } catch { /* retry */ }
     await sleep(500);
   }
   for (const s of subs.values()) s.destroy();
@@ -266,6 +319,7 @@ async function events() {
 
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
+  /** @type {unknown} */
   let result;
   if (mode === 'state') result = await state();
   else if (mode === 'write-wait') result = await writeWait(args[0], Number(args[1]));

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Test-side handle on one emulator run: creates the node network namespace and its bridge,
 // starts the daemon inside it, runs kubectl / scripts / in-pod processes, and removes everything
@@ -8,6 +9,7 @@ const net = require('net');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
+const { MOUNT_POINTS_LIST } = require('../emulator/runtime/volumes');
 
 const E2E_DIR = path.resolve(__dirname, '..');
 const BIN_DIR = path.join(E2E_DIR, 'bin');
@@ -17,23 +19,34 @@ const NS_PREFIX = 'k8e-';
 // Not under /tmp: pods get a private /tmp, and the in-pod agent needs the control socket.
 const STATE_ROOT = '/var/tmp';
 const STATE_PREFIX = path.join(STATE_ROOT, 'k8e-e2e-');
+const MOUNT_POINTS = path.join(STATE_ROOT, MOUNT_POINTS_LIST);
 
+/** @param {string} cmd @param {string[]} args @returns {string} stdout; throws when the command fails */
 function sh(cmd, args) {
   return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }
 
+/** @param {string} cmd @param {string[]} args @returns {string} stdout, or '' when the command fails */
 function tryRun(cmd, args) {
-  try { return sh(cmd, args); } catch (e) { return ''; }
+  try { return sh(cmd, args); } catch { return ''; }
 }
 
+/** @param {number} pid */
 function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return false; }
+  try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
+/** @param {number | undefined} pgid @param {NodeJS.Signals} signal */
+function signalGroup(pgid, signal) {
+  if (pgid === undefined) return;
+  try { process.kill(-pgid, signal); } catch { /* gone */ }
+}
+
+/** @returns {string | null} why the e2e tests cannot run here, or null when they can */
 function canRun() {
   if (process.getuid && process.getuid() !== 0) return 'needs root (network and mount namespaces)';
   for (const tool of ['ip', 'nft', 'nsenter', 'unshare', 'redis-server', 'redis-sentinel', 'redis-cli', 'timeout']) {
-    try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch (e) { return `needs ${tool} on PATH`; }
+    try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { return `needs ${tool} on PATH`; }
   }
   return null;
 }
@@ -42,45 +55,60 @@ function listNetns() {
   return tryRun('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
 }
 
-// Remove every namespace (and the processes inside it) whose name starts with prefix.
+/** Removes every namespace (and the processes inside it) whose name starts with prefix. @param {string} prefix */
 function sweepNetns(prefix) {
   for (const ns of listNetns().filter((n) => n.startsWith(prefix))) {
     for (const pid of tryRun('ip', ['netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
-      try { process.kill(Number(pid), 'SIGKILL'); } catch (e) { /* gone */ }
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
     }
     tryRun('ip', ['netns', 'del', ns]);
   }
 }
 
-function removeCreatedDirs(stateDir) {
-  const f = path.join(stateDir, 'created-dirs');
-  if (!fs.existsSync(f)) return;
-  const dirs = fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).reverse();
-  for (const d of dirs) { try { fs.rmdirSync(d); } catch (e) { /* not empty or gone */ } }
-  fs.writeFileSync(f, '');
+/** @param {string} id @returns {number | null} the test process that owns run id */
+function ownerOf(id) {
+  try { return Number(fs.readFileSync(path.join(`${STATE_PREFIX}${id}`, 'owner.pid'), 'utf8')) || null; } catch { return null; }
+}
+
+/** @returns {string[]} the ids of runs on this machine that have a state directory */
+function runIds() {
+  return fs.readdirSync(STATE_ROOT).filter((d) => d.startsWith('k8e-e2e-')).map((d) => d.slice('k8e-e2e-'.length));
+}
+
+/**
+ * Removes the mount points that emulator runs created on the host (the list of
+ * emulator/runtime/volumes.js), deepest first, but only when no run of another test process is
+ * alive: its pods may be bound onto the same directories.
+ */
+function removeMountPoints() {
+  if (runIds().some((id) => { const o = ownerOf(id); return o !== null && o !== process.pid && alive(o); })) return;
+  if (!fs.existsSync(MOUNT_POINTS)) return;
+  const dirs = [...new Set(fs.readFileSync(MOUNT_POINTS, 'utf8').split('\n').filter(Boolean))]
+    .sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const d of dirs) { try { fs.rmdirSync(d); } catch { /* not empty or gone */ } }
+  const left = dirs.filter((d) => fs.existsSync(d));
+  if (left.length) fs.writeFileSync(MOUNT_POINTS, left.map((d) => `${d}\n`).join(''));
+  else fs.rmSync(MOUNT_POINTS, { force: true });
 }
 
 // Leftovers of earlier runs whose daemon is dead (a crashed or killed test run).
 function sweepStale() {
   const ids = new Set(listNetns().filter((n) => n.startsWith(NS_PREFIX)).map((n) => n.split('-')[1]));
-  for (const d of fs.readdirSync(STATE_ROOT)) if (d.startsWith('k8e-e2e-')) ids.add(d.slice('k8e-e2e-'.length));
+  for (const id of runIds()) ids.add(id);
   for (const id of ids) {
     const stateDir = `${STATE_PREFIX}${id}`;
-    const ownerFile = path.join(stateDir, 'owner.pid');
-    let owner = null;
-    try { owner = Number(fs.readFileSync(ownerFile, 'utf8')); } catch (e) { /* none */ }
+    const owner = ownerOf(id);
     // A run belongs to the test process that started it; while that lives, it is not stale.
     // (The daemon and every container live in the run's namespaces, so the sweep ends them.)
     if (owner && alive(owner) && owner !== process.pid) continue;
     sweepNetns(`${NS_PREFIX}${id}-`);
-    if (fs.existsSync(stateDir)) {
-      removeCreatedDirs(stateDir);
-      // Logs a failed run chose to keep stay for the developer; everything else goes.
-      if (!fs.existsSync(path.join(stateDir, 'kept'))) fs.rmSync(stateDir, { recursive: true, force: true });
-    }
+    // Logs a failed run chose to keep stay for the developer; everything else goes.
+    if (fs.existsSync(stateDir) && !fs.existsSync(path.join(stateDir, 'kept'))) fs.rmSync(stateDir, { recursive: true, force: true });
   }
+  removeMountPoints();
 }
 
+/** @type {Set<Emulator>} */
 const live = new Set();
 let hooksInstalled = false;
 function installHooks() {
@@ -92,6 +120,11 @@ function installHooks() {
   }
 }
 
+/**
+ * @typedef {{ code: number | null | 'timeout', signal: NodeJS.Signals | null, stdout: string, stderr: string, ms: number }} RunResult
+ * @typedef {{ [field: string]: any }} Answer the daemon's `result` message
+ */
+
 class Emulator {
   constructor() {
     this.id = crypto.randomBytes(3).toString('hex');
@@ -99,7 +132,9 @@ class Emulator {
     this.nodeNs = `${this.prefix}-node`;
     this.stateDir = `${STATE_PREFIX}${this.id}`;
     this.socket = path.join(this.stateDir, 'ctl.sock');
+    /** Processes the tests started, ended by PID on stop. @type {Set<import('child_process').ChildProcess>} */
     this.children = new Set();
+    /** @type {import('child_process').ChildProcess | null} */
     this.daemon = null;
     this.stopped = false;
   }
@@ -122,6 +157,7 @@ class Emulator {
     fs.mkdirSync(this.stateDir, { recursive: true });
     fs.writeFileSync(path.join(this.stateDir, 'owner.pid'), String(process.pid));
     sh('ip', ['netns', 'add', this.nodeNs]);
+    /** @param {string[]} args */
     const inNode = (args) => sh('ip', ['-n', this.nodeNs, ...args]);
     inNode(['link', 'set', 'lo', 'up']);
     inNode(['link', 'add', 'br0', 'type', 'bridge']);
@@ -135,15 +171,21 @@ class Emulator {
     const deadline = Date.now() + 10000;
     while (Date.now() < deadline) {
       if (this.daemon.exitCode !== null) break;
-      try { await this.request({ op: 'ping' }); return; } catch (err) { await new Promise((r) => setTimeout(r, 100)); }
+      try { await this.request({ op: 'ping' }); return; } catch { await new Promise((r) => setTimeout(r, 100)); }
     }
     throw new Error(`emulator daemon did not start: ${fs.readFileSync(path.join(this.stateDir, 'daemon.log'), 'utf8')}`);
   }
 
+  /**
+   * One request of the daemon protocol (a test control, or ping / shutdown).
+   * @param {{ op: string, [field: string]: unknown }} req
+   * @returns {Promise<Answer>}
+   */
   request(req) {
     return new Promise((resolve, reject) => {
       const conn = net.connect(this.socket);
       let buf = '';
+      /** @type {Answer | null} */
       let result = null;
       conn.on('connect', () => conn.write(`${JSON.stringify(req)}\n`));
       conn.on('data', (d) => { buf += d; });
@@ -159,17 +201,29 @@ class Emulator {
     });
   }
 
+  /** The env of a process that talks to this run: its kubectl first on PATH. @param {Record<string, string>} [extra] */
   env(extra = {}) {
     return { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}`, K8E_SOCKET: this.socket, ...extra };
   }
 
+  /**
+   * @template {import('child_process').ChildProcess} T
+   * @param {T} child
+   * @returns {T}
+   */
   track(child) {
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     return child;
   }
 
-  // Run a command (kubectl, the launch script) with the emulator's kubectl first on PATH.
+  /**
+   * Runs a command (kubectl, the launch script) with the emulator's kubectl first on PATH.
+   * @param {string} cmd
+   * @param {string[]} args
+   * @param {{ cwd?: string, timeoutMs?: number, env?: Record<string, string> }} [opts]
+   * @returns {Promise<RunResult>}
+   */
   run(cmd, args, { cwd, timeoutMs = 120000, env = {} } = {}) {
     return new Promise((resolve) => {
       const started = Date.now();
@@ -179,7 +233,7 @@ class Emulator {
       child.stdout.on('data', (d) => { stdout += d; });
       child.stderr.on('data', (d) => { stderr += d; });
       let timedOut = false;
-      const t = setTimeout(() => { timedOut = true; try { process.kill(-child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }, timeoutMs);
+      const t = setTimeout(() => { timedOut = true; signalGroup(child.pid, 'SIGKILL'); }, timeoutMs);
       child.on('close', (code, signal) => {
         clearTimeout(t);
         resolve({ code: timedOut ? 'timeout' : code, signal, stdout, stderr, ms: Date.now() - started });
@@ -187,6 +241,7 @@ class Emulator {
     });
   }
 
+  /** @param {string[]} args @param {{ cwd?: string, timeoutMs?: number }} [opts] */
   kubectl(args, opts) {
     return this.run(path.join(BIN_DIR, 'kubectl'), args, opts);
   }
@@ -195,7 +250,13 @@ class Emulator {
     return (await this.request({ op: 'pods' })).pods;
   }
 
-  // Start a process inside a pod's namespaces (as `kubectl exec` would), tracked by PID.
+  /**
+   * Starts a process inside a pod's namespaces (as `kubectl exec` would), tracked by PID.
+   * @param {string} pod
+   * @param {string} container
+   * @param {string[]} argv
+   * @param {{ env?: Record<string, string> }} [opts]
+   */
   async spawnInPod(pod, container, argv, { env = {} } = {}) {
     const info = await this.request({ op: 'exec-info', pod, container });
     const child = spawn('nsenter', ['-t', String(info.holderPid), '-n', '-m', '-u', '--wd=/', '--', ...argv], {
@@ -204,7 +265,14 @@ class Emulator {
     return this.track(child);
   }
 
-  // Run the agent (e2e/lib/agent.js) in a pod; resolves with its parsed JSON output.
+  /**
+   * Runs the agent (e2e/lib/agent.js) in a pod.
+   * @param {string} pod
+   * @param {string} container
+   * @param {string[]} args
+   * @param {{ timeoutMs?: number }} [opts]
+   * @returns {Promise<any>} its JSON result
+   */
   async agent(pod, container, args, { timeoutMs = 60000 } = {}) {
     const child = await this.spawnInPod(pod, container, [process.execPath, AGENT, ...args]);
     return new Promise((resolve, reject) => {
@@ -212,16 +280,22 @@ class Emulator {
       let err = '';
       child.stdout.on('data', (d) => { out += d; });
       child.stderr.on('data', (d) => { err += d; });
-      const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }, timeoutMs);
+      const t = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), timeoutMs);
       child.on('close', (code) => {
         clearTimeout(t);
-        const last = out.trim().split('\n').pop();
-        try { resolve(JSON.parse(last)); } catch (e) { reject(new Error(`agent ${args[0]} failed (${code}): ${err}\n${out}`)); }
+        const last = out.trim().split('\n').pop() || '';
+        try { resolve(JSON.parse(last)); } catch { reject(new Error(`agent ${args[0]} failed (${code}): ${err}\n${out}`)); }
       });
     });
   }
 
-  // A long-running agent (writer, monitor): returns { stop(): Promise<result> }.
+  /**
+   * A long-running agent (writer, monitor, events); stop() ends it and resolves with its result.
+   * @param {string} pod
+   * @param {string} container
+   * @param {string[]} args
+   * @param {{ env?: Record<string, string> }} [opts]
+   */
   async agentBackground(pod, container, args, { env = {} } = {}) {
     const child = await this.spawnInPod(pod, container, [process.execPath, AGENT, ...args], { env });
     let out = '';
@@ -232,37 +306,41 @@ class Emulator {
     return {
       child,
       lines: () => out.trim().split('\n').filter(Boolean),
+      /** @param {number} [timeoutMs] @returns {Promise<any>} its JSON result */
       stop: async (timeoutMs = 60000) => {
-        child.stdin.write('stop\n');
-        const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }, timeoutMs);
+        child.stdin?.write('stop\n');
+        const t = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), timeoutMs);
         const code = await closed;
         clearTimeout(t);
-        const last = out.trim().split('\n').pop();
-        try { return JSON.parse(last); } catch (e) { throw new Error(`agent ${args[0]} failed (${code}): ${err}\n${out.slice(-2000)}`); }
+        const last = out.trim().split('\n').pop() || '';
+        try { return JSON.parse(last); } catch { throw new Error(`agent ${args[0]} failed (${code}): ${err}\n${out.slice(-2000)}`); }
       },
     };
   }
 
+  /** Shuts the daemon down, then ends and removes whatever is left. @param {{ keepLogs?: boolean }} [opts] */
   async stop({ keepLogs = false } = {}) {
     if (this.stopped) return;
-    try { await Promise.race([this.request({ op: 'shutdown' }), new Promise((r) => setTimeout(r, 5000).unref())]); } catch (e) { /* daemon gone */ }
+    try { await Promise.race([this.request({ op: 'shutdown' }), new Promise((r) => setTimeout(r, 5000).unref())]); } catch { /* daemon gone */ }
     const deadline = Date.now() + 15000;
     while (this.daemon && this.daemon.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     this.stopSync({ keepLogs });
   }
 
+  /** @param {{ keepLogs?: boolean }} [opts] */
   stopSync({ keepLogs = false } = {}) {
     if (this.stopped) return;
     this.stopped = true;
     live.delete(this);
-    for (const c of this.children) { try { process.kill(-c.pid, 'SIGKILL'); } catch (e) { /* gone */ } }
-    if (this.daemon && this.daemon.exitCode === null) {
-      try { process.kill(this.daemon.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+    for (const c of this.children) signalGroup(c.pid, 'SIGKILL');
+    const daemonPid = this.daemon && this.daemon.exitCode === null ? this.daemon.pid : undefined;
+    if (daemonPid !== undefined) {
+      try { process.kill(daemonPid, 'SIGKILL'); } catch { /* gone */ }
     }
     sweepNetns(`${this.prefix}-`);
-    removeCreatedDirs(this.stateDir);
+    removeMountPoints();
     if (!keepLogs && !process.env.K8E_KEEP) fs.rmSync(this.stateDir, { recursive: true, force: true });
-    else { try { fs.writeFileSync(path.join(this.stateDir, 'kept'), ''); } catch (e) { /* gone */ } }
+    else { try { fs.writeFileSync(path.join(this.stateDir, 'kept'), ''); } catch { /* gone */ } }
   }
 }
 

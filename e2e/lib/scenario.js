@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Shared steps of the e2e tests and the failover benchmark: start an emulator with a client pod,
 // launch dist/ with the emitted launch script, and judge the cluster's health from what the Redis
@@ -13,8 +14,14 @@ const DIST = process.env.K8E_DIST ? path.resolve(process.env.K8E_DIST) : path.jo
 const CLIENT_POD = 'k8e-client';
 const CLIENT_MANIFEST = path.join(__dirname, '..', 'fixtures', 'client-pod.yaml');
 
+/** @typedef {import('./agent').ClusterState} ClusterState */
+/** @typedef {import('./agent').RedisState} RedisState */
+/** @typedef {{ ok: boolean, problems: string[], master: RedisState | undefined, state?: ClusterState }} Verdict */
+
+/** @param {number} ms @returns {Promise<void>} */
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
+/** A new emulator run with the test's client pod ready. */
 async function startWithClient() {
   const emu = await Emulator.start();
   const a = await emu.kubectl(['apply', '-f', CLIENT_MANIFEST]);
@@ -24,16 +31,26 @@ async function startWithClient() {
   return emu;
 }
 
+/** Runs dist/launch/launch.sh against the run. @param {Emulator} emu @param {{ timeoutMs?: number }} [opts] */
 function launch(emu, { timeoutMs = 300000 } = {}) {
   return emu.run('bash', [path.join(DIST, 'launch', 'launch.sh')], { timeoutMs, env: { LAUNCH_POLL_SECONDS: '1' } });
 }
 
+/** The agent in the client pod. @param {Emulator} emu @param {string[]} args @param {{ timeoutMs?: number }} [opts] */
 function agent(emu, args, opts) { return emu.agent(CLIENT_POD, 'client', args, opts); }
+/** @param {Emulator} emu @param {string[]} args @param {{ env?: Record<string, string> }} [opts] */
 function agentBackground(emu, args, opts) { return emu.agentBackground(CLIENT_POD, 'client', args, opts); }
 
-// Healthy: one master; every other Redis pod replicates from it with the link up; every sentinel
-// names it and passes CKQUORUM; both controllers have all their pods ready.
+/**
+ * Healthy: one master; every other Redis pod replicates from it with the link up; every sentinel
+ * names it and passes CKQUORUM; both controllers have all their pods ready.
+ * @param {ClusterState} st what the agent's `state` saw
+ * @param {Record<string, number>} rcs ready pods of each controller
+ * @param {{ redis?: number, sentinels?: number }} [want]
+ * @returns {Verdict}
+ */
 function judge(st, rcs, { redis = 3, sentinels = 3 } = {}) {
+  /** @type {string[]} */
   const problems = [];
   const masters = st.redis.filter((r) => r.role === 'master');
   if (masters.length !== 1) problems.push(`${masters.length} Redis pods report role master: ${masters.map((m) => m.pod).join(', ')}`);
@@ -69,7 +86,9 @@ function judge(st, rcs, { redis = 3, sentinels = 3 } = {}) {
   return { ok: problems.length === 0, problems, master };
 }
 
+/** @param {Emulator} emu @returns {Promise<Record<string, number>>} readyReplicas of each controller */
 async function rcReady(emu) {
+  /** @type {Record<string, number>} */
   const out = {};
   for (const rc of ['redis', 'redis-sentinel']) {
     const r = await emu.kubectl(['get', 'rc', rc, '-o', 'jsonpath={.status.readyReplicas}']);
@@ -78,25 +97,31 @@ async function rcReady(emu) {
   return out;
 }
 
+/**
+ * Waits until judge() finds the cluster healthy (and, with notMaster, with another master).
+ * @param {Emulator} emu
+ * @param {{ timeoutMs?: number, notMaster?: string | null, redis?: number, sentinels?: number }} [opts]
+ * @returns {Promise<Verdict & { master: RedisState }>}
+ */
 async function waitHealthy(emu, { timeoutMs = 90000, notMaster = null, ...want } = {}) {
   const deadline = Date.now() + timeoutMs;
-  let last;
   for (;;) {
+    /** @type {ClusterState} */
     const st = await agent(emu, ['state']);
-    last = judge(st, await rcReady(emu), want);
+    const last = judge(st, await rcReady(emu), want);
     last.state = st;
-    if (last.ok && notMaster && last.master.ip === notMaster) { last.ok = false; last.problems.push(`master is still ${notMaster}`); }
-    if (last.ok) return last;
+    if (last.ok && notMaster && last.master && last.master.ip === notMaster) { last.ok = false; last.problems.push(`master is still ${notMaster}`); }
+    if (last.ok && last.master) return { ...last, master: last.master };
     if (Date.now() > deadline) {
-      const err = new Error(`cluster not healthy after ${timeoutMs} ms:\n  ${last.problems.join('\n  ')}\n${JSON.stringify(st, null, 1)}`);
-      err.verdict = last;
-      throw err;
+      throw new Error(`cluster not healthy after ${timeoutMs} ms:\n  ${last.problems.join('\n  ')}\n${JSON.stringify(st, null, 1)}`);
     }
     await sleep(1000);
   }
 }
 
+/** @param {Emulator} emu @returns {Promise<RedisState>} the one Redis pod that reports role master */
 async function masterPod(emu) {
+  /** @type {ClusterState} */
   const st = await agent(emu, ['state']);
   const masters = st.redis.filter((r) => r.role === 'master');
   if (masters.length !== 1) throw new Error(`expected one master, got ${JSON.stringify(st.redis)}`);

@@ -1,0 +1,58 @@
+// @ts-check
+'use strict';
+// The pod sandbox (the "pause" container): a holder process, in the pod's network namespace, that
+// keeps a private mount + UTS namespace alive. The hostname is the pod name; volumes and the
+// network's files are bind-mounted; /tmp is the pod's own; and the host's root file system is
+// read-only, so a container can write only to its volumes and /tmp, never to the host.
+
+const fs = require('fs');
+const path = require('path');
+const { spawn } = require('child_process');
+const { shQuote } = require('../util');
+
+/** The checkout this emulator runs from, and whether a pod's private /tmp would hide it. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const REPO_UNDER_TMP = REPO_ROOT === '/tmp' || REPO_ROOT.startsWith('/tmp/');
+const READY_LINE = 'k8e-holder-ready';
+
+/**
+ * Starts the pod's holder (pod.holder is set at once, so a teardown can end it while it starts).
+ * @param {import('../pod').Pod} pod its network namespace exists
+ * @param {import('../types').Bind[]} binds what to mount, in order
+ * @returns {Promise<void>} once the mounts are in place; rejects when the holder exits first
+ */
+function startHolder(pod, binds) {
+  const tmp = path.join(pod.dir, 'tmp');
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o1777 });
+  fs.chmodSync(tmp, 0o1777);
+  const repoInTmp = path.join(tmp, path.relative('/tmp', REPO_ROOT));
+  if (REPO_UNDER_TMP) fs.mkdirSync(repoInTmp, { recursive: true });
+  const script = [
+    'set -e',
+    ...binds.flatMap((b) => [
+      `mount --bind ${shQuote(b.src)} ${shQuote(b.dst)}`,
+      ...(b.readOnly ? [`mount -o remount,bind,ro ${shQuote(b.dst)}`] : []),
+    ]),
+    `hostname ${shQuote(pod.name)}`,
+    // A checkout under /tmp (CI may clone there) stays visible through the pod's private /tmp:
+    // the in-pod test agent runs from it.
+    ...(REPO_UNDER_TMP ? [`mount --bind ${shQuote(REPO_ROOT)} ${shQuote(repoInTmp)}`] : []),
+    `mount --rbind ${shQuote(tmp)} /tmp`,
+    'mount -o remount,bind,ro /',
+    `echo ${READY_LINE}`,
+    'exec sleep infinity',
+  ].join('\n');
+  const holder = spawn('nsenter', [`--net=/run/netns/${pod.netns}`, '--', 'unshare', '--mount', '--uts', '--propagation', 'private', '--', 'sh', '-c', script], {
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  pod.holder = holder;
+  let errText = '';
+  holder.stderr.on('data', (d) => { errText += d; });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    holder.stdout.on('data', (d) => { out += d; if (out.includes(READY_LINE)) resolve(); });
+    holder.on('exit', (code) => reject(new Error(`pod holder exited (${code}): ${errText}`)));
+  });
+}
+
+module.exports = { startHolder };

@@ -1,7 +1,8 @@
 // The package as an app gets it: `npm pack`ed, installed from the tarball into fresh apps made like
 // `cdk8s init typescript-app` (its tsconfig, verbatim in template-tsconfig.json from cdk8s-cli
-// 2.207.60, and its TypeScript), at the oldest and the newest versions of our peer dependencies and
-// beside cdk8s-plus-33. Each app compiles and runs the README's examples, and every object they
+// 2.207.60, and its TypeScript), at the oldest and the newest versions of our peer dependencies, and
+// into an app on cdk8s-plus-33. Each app compiles and runs the README's two examples and a client
+// wired through cdk8s-plus' connections API, with the cdk8s-plus it uses; every object they
 // synthesize validates strictly against the Kubernetes 1.28 and 1.36 definitions. It needs the npm
 // registry (npm's cache saves the downloads): without it, it fails and says so.
 import { spawnSync } from 'child_process';
@@ -48,16 +49,19 @@ function example(name: string): string {
   return EXAMPLES[name];
 }
 
-/** The multi-chart example as an app on cdk8s-plus-33 writes it: the same code, the newer import. */
-function onCdk8sPlus33(source: string): string {
-  const rewritten = source.replace(/from 'cdk8s-plus-28'/g, "from 'cdk8s-plus-33'");
-  if (rewritten === source) throw new Error('the README\'s multi-chart example does not import from \'cdk8s-plus-28\' any more: update this test');
+/** The cdk8s-plus an app's code imports: ours, or a newer one. */
+type Cdk8sPlus = 'cdk8s-plus-28' | 'cdk8s-plus-33';
+
+/** An example as an app on another cdk8s-plus writes it: the same code, that package's import. */
+function importing(plus: Cdk8sPlus, source: string): string {
+  const rewritten = source.replace(/from 'cdk8s-plus-28'/g, `from '${plus}'`);
+  if (plus !== 'cdk8s-plus-28' && rewritten === source) throw new Error('the example does not import from \'cdk8s-plus-28\' any more: update this test');
   return rewritten;
 }
 
-/** cdk8s-plus' default allowTo (policies on both sides), across namespaces, and our allowFrom. */
-const ALLOW_TO_ON_CDK8S_PLUS_33 = `import { App, Chart } from 'cdk8s';
-import { Deployment } from 'cdk8s-plus-33';
+/** cdk8s-plus' default allowTo (a policy on each side) across namespaces, our allowFrom and addConnectionEnv. */
+const CLIENT = `import { App, Chart } from 'cdk8s';
+import { Deployment } from 'cdk8s-plus-28';
 import { RedisSentinel, writeLaunch } from 'cdk8s-redis-sentinel';
 
 const app = new App();
@@ -65,6 +69,7 @@ const redis = new RedisSentinel(new Chart(app, 'data', { namespace: 'data' }), '
 const web = new Deployment(new Chart(app, 'web', { namespace: 'web' }), 'Web', { containers: [{ image: 'example/web:1.0' }] });
 web.connections.allowTo(redis);
 redis.allowFrom(web);
+redis.addConnectionEnv(web.containers[0]);
 app.synth();
 writeLaunch(app);
 `;
@@ -75,15 +80,16 @@ interface ConsumerApp {
   readonly programs: Record<string, string>;
 }
 
-const README_PROGRAMS = { 'basic': example('basic'), 'multi-chart': example('multi-chart') };
+function consumerApp(dependencies: Record<string, string>, plus: Cdk8sPlus): ConsumerApp {
+  return { dependencies, programs: { 'basic': example('basic'), 'multi-chart': importing(plus, example('multi-chart')), 'client': importing(plus, CLIENT) } };
+}
+
 const APPS: Array<[string, ConsumerApp]> = [
-  [`the oldest supported peers (${PEERS.map((p) => `${p} ${OLDEST[p]}`).join(', ')})`, { dependencies: OLDEST, programs: README_PROGRAMS }],
-  [`the newest peers (${PEERS.map((p) => `${p} ${NEWEST[p]}`).join(', ')})`, { dependencies: NEWEST, programs: README_PROGRAMS }],
+  [`the oldest supported peers (${PEERS.map((p) => `${p} ${OLDEST[p]}`).join(', ')})`, consumerApp(OLDEST, 'cdk8s-plus-28')],
+  [`the newest peers (${PEERS.map((p) => `${p} ${NEWEST[p]}`).join(', ')})`, consumerApp(NEWEST, 'cdk8s-plus-28')],
   // An app written for cdk8s-plus-33 declares no cdk8s-plus-28: npm installs it as our peer.
-  [`cdk8s-plus-33 ${CDK8S_PLUS_33} (newest cdk8s and constructs, no cdk8s-plus-28 of its own)`, {
-    dependencies: { 'cdk8s': NEWEST.cdk8s, 'constructs': NEWEST.constructs, 'cdk8s-plus-33': CDK8S_PLUS_33 },
-    programs: { 'basic': example('basic'), 'multi-chart-plus-33': onCdk8sPlus33(example('multi-chart')), 'allow-to-plus-33': ALLOW_TO_ON_CDK8S_PLUS_33 },
-  }],
+  [`cdk8s-plus-33 ${CDK8S_PLUS_33} with the newest cdk8s and constructs, and no cdk8s-plus-28 of its own`,
+    consumerApp({ 'cdk8s': NEWEST.cdk8s, 'constructs': NEWEST.constructs, 'cdk8s-plus-33': CDK8S_PLUS_33 }, 'cdk8s-plus-33')],
 ];
 
 /** Runs a command; on failure, throws with what it was for and the end of its output. */
@@ -190,20 +196,25 @@ describe('the packed package, installed in apps', () => {
       });
     });
 
-    if ('allow-to-plus-33' in app.programs) {
-      test('a cdk8s-plus-33 Deployment\'s connections.allowTo(redis) selects the instance\'s pods on both sides', () => {
-        const policies = manifests(outdir('allow-to-plus-33')).filter((d) => d.kind === 'NetworkPolicy');
-        const webPods = (peer: any) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'web' && peer.podSelector?.matchLabels?.['cdk8s.io/metadata.addr'];
-        const redisPodsInData = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'data' } }, podSelector: { matchLabels: REDIS_PODS } };
-        // The web pods' egress to the instance's pods (cdk8s-plus read our toNetworkPolicyPeerConfig()).
-        expect(policies.filter((p) => p.metadata.namespace === 'web' && p.spec.egress?.some((r: any) => r.to?.some((t: any) => expect.objectContaining(redisPodsInData).asymmetricMatch(t))))).toHaveLength(1);
-        // The instance's ingress from the web pods, in its namespace (cdk8s-plus read our toPodSelector()).
-        expect(policies.filter((p) => p.metadata.namespace === 'data' && p.spec.policyTypes.join() === 'Ingress'
-          && expect.objectContaining({ matchLabels: REDIS_PODS }).asymmetricMatch(p.spec.podSelector) && p.spec.ingress[0].from.some(webPods))).toHaveLength(1);
-        // Our own policy took the Deployment as a peer through allowFrom().
-        const own = policies.find((p) => p.metadata.name === 'redis' && p.metadata.namespace === 'data');
-        expect(own.spec.ingress[0].from.some(webPods)).toBe(true);
-      });
-    }
+    test('client: cdk8s-plus\' connections.allowTo(redis) selects the instance\'s pods on both sides; addConnectionEnv', () => {
+      const docs = manifests(outdir('client'));
+      const policies = docs.filter((d) => d.kind === 'NetworkPolicy');
+      const webPods = (peer: any) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'web' && peer.podSelector?.matchLabels?.['cdk8s.io/metadata.addr'];
+      const redisPodsInData = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'data' } }, podSelector: { matchLabels: REDIS_PODS } };
+      // The web pods' egress to the instance's pods (cdk8s-plus read our toNetworkPolicyPeerConfig()).
+      expect(policies.filter((p) => p.metadata.namespace === 'web' && p.spec.egress?.some((r: any) => r.to?.some((t: any) => expect.objectContaining(redisPodsInData).asymmetricMatch(t))))).toHaveLength(1);
+      // The instance's ingress from the web pods, in its namespace (cdk8s-plus read our toPodSelector()).
+      expect(policies.filter((p) => p.metadata.namespace === 'data' && p.spec.policyTypes.join() === 'Ingress'
+        && expect.objectContaining({ matchLabels: REDIS_PODS }).asymmetricMatch(p.spec.podSelector) && p.spec.ingress[0].from.some(webPods))).toHaveLength(1);
+      // Our own policy took the Deployment as a peer through allowFrom().
+      const own = policies.find((p) => p.metadata.name === 'redis' && p.metadata.namespace === 'data');
+      expect(own.spec.ingress[0].from.some(webPods)).toBe(true);
+      expect(docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].env).toEqual([
+        { name: 'REDIS_SENTINEL_HOST', value: 'redis-sentinel.data.svc' },
+        { name: 'REDIS_SENTINEL_PORT', value: '26379' },
+        { name: 'REDIS_MASTER_NAME', value: 'mymaster' },
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'client-password' } } },
+      ]);
+    });
   });
 });

@@ -1,6 +1,7 @@
 export type { RedisSentinelProps, RedisSentinelAuthProps, ControllerProps } from './props';
 export type {
   RedisSentinelSettings, ResolvedNames, ResolvedLabels, ResolvedResources, ResolvedContainers, ResolvedAuth, ResolveOptions, Component,
+  AuthUser, Labels,
 } from './settings';
 export { RedisSentinelPropError, resolveSettings, DEFAULTS } from './settings';
 export type { IPodSelectorPeer, PeerPodSelectorConfig } from './peer';

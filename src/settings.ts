@@ -22,7 +22,8 @@ export interface ResolvedNames {
   readonly sentinelDisruptionBudget: string;
 }
 
-type Labels = Readonly<Record<string, string>>;
+/** Kubernetes labels, or a label selector's matchLabels. */
+export type Labels = Readonly<Record<string, string>>;
 
 /** What an object is part of, in the `app.kubernetes.io/component` label. */
 export type Component = 'config' | 'bootstrap' | 'redis' | 'sentinel' | 'network';

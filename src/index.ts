@@ -6,7 +6,7 @@ export type {
 export { RedisSentinelPropError, resolveSettings, DEFAULTS } from './settings';
 export type { IPodSelectorPeer, PeerPodSelectorConfig } from './peer';
 export { RedisSentinelNetworkPolicy } from './network-policy';
-export { RedisSentinelDisruptionBudgets } from './disruption-budgets';
+export { RedisDisruptionBudget, SentinelDisruptionBudget } from './disruption-budgets';
 export { RedisSentinel } from './redis-sentinel';
 export type { ConnectionEnvOptions } from './client-env';
 export { RedisSentinelConfig } from './config-map';

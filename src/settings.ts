@@ -586,10 +586,22 @@ function show(value: unknown): string {
   }
 }
 
+/** Where the composite puts its resolved settings for its parts (a symbol: no prop can collide). */
+const RESOLVED = Symbol.for('cdk8s-redis-sentinel.settings');
+
+/**
+ * Props that carry settings already resolved: the composite resolves its props once and hands each
+ * part these, so that a thousand instances are not resolved eight times each.
+ */
+export function resolvedProps(s: RedisSentinelSettings): RedisSentinelProps {
+  return { [RESOLVED]: s } as RedisSentinelProps;
+}
+
 /**
  * The settings of a construct's props where it stands: the `namespace` prop falls back to the
- * namespace of its chart.
+ * namespace of its chart. Props from `resolvedProps` are used as they are.
  */
 export function settingsIn(scope: IConstruct, props: RedisSentinelProps | undefined, options: Omit<ResolveOptions, 'chartNamespace'> = {}): RedisSentinelSettings {
-  return resolveSettings(props, { ...options, chartNamespace: Chart.of(scope).namespace });
+  const resolved = (props as { [RESOLVED]?: RedisSentinelSettings } | undefined)?.[RESOLVED];
+  return resolved ?? resolveSettings(props, { ...options, chartNamespace: Chart.of(scope).namespace });
 }

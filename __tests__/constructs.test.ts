@@ -44,7 +44,7 @@ describe('part constructs', () => {
     const chart = Testing.chart();
     const redis = new RedisSentinel(chart, 'Redis');
     expect(redis.node.children.every((c) => c instanceof ApiObject)).toBe(true);
-    expect(redis.node.children).toHaveLength(8);
+    expect(redis.node.children).toHaveLength(9);
   });
 
   test('a controller writes replicas only when asked, and rejects fewer than one', () => {
@@ -90,7 +90,7 @@ describe('RedisSentinel', () => {
       expect(docs.map((d) => `${d.apiVersion} ${d.kind}/${d.metadata.name}`)).toEqual([
         'v1 ConfigMap/redis-config', 'networking.k8s.io/v1 NetworkPolicy/redis',
         'policy/v1 PodDisruptionBudget/redis', 'policy/v1 PodDisruptionBudget/redis-sentinel',
-        'v1 Pod/redis-master', 'v1 Service/redis-sentinel',
+        'v1 Pod/redis-master', 'v1 Service/redis-sentinel', 'v1 Service/redis-headless',
         'v1 ReplicationController/redis', 'v1 ReplicationController/redis-sentinel',
       ]);
     });

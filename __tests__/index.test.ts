@@ -5,7 +5,7 @@ import { join } from 'path';
 import * as api from '../src';
 
 const EXPECTED = [
-  'DEFAULTS', 'RedisController', 'RedisDisruptionBudget', 'RedisMasterPod', 'RedisSentinel', 'RedisSentinelConfig',
+  'DEFAULTS', 'RedisController', 'RedisDisruptionBudget', 'RedisHeadlessService', 'RedisMasterPod', 'RedisSentinel', 'RedisSentinelConfig',
   'RedisSentinelNetworkPolicy', 'RedisSentinelPropError', 'SentinelController', 'SentinelDisruptionBudget', 'SentinelService', 'launchPlan',
   'renderLaunchScript', 'renderStepsJson', 'renderStepsMarkdown', 'resolveSettings', 'writeLaunch',
 ];

@@ -28,7 +28,7 @@ const configurations: Array<[string, any[]]> = [
 describe.each(configurations)('objects of %s', (_what, docs) => {
   test('there are objects to check', () => {
     expect(docs.map((d) => d.kind)).toEqual([
-      'ConfigMap', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Pod', 'Service', 'ReplicationController', 'ReplicationController',
+      'ConfigMap', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Pod', 'Service', 'Service', 'ReplicationController', 'ReplicationController',
     ]);
   });
 

@@ -42,7 +42,12 @@ function l1(doc) {
   switch (kind) {
     case 'Pod': props.spec = podSpec(spec); break;
     case 'ReplicationController': props.spec = { ...spec, template: { ...spec.template, spec: podSpec(spec.template.spec) } }; break;
-    case 'Service': props.spec = { ...spec, ports: spec.ports.map((/** @type {any} */ p) => ({ ...p, targetPort: intOrString(p.targetPort) })) }; break;
+    case 'Service': {
+      // The L1 props spell clusterIP as clusterIp.
+      const { clusterIP, ...rest } = spec;
+      props.spec = { ...rest, ...(clusterIP ? { clusterIp: clusterIP } : {}), ports: spec.ports.map((/** @type {any} */ p) => ({ ...p, targetPort: intOrString(p.targetPort) })) };
+      break;
+    }
     case 'PodDisruptionBudget': props.spec = { ...spec, maxUnavailable: intOrString(spec.maxUnavailable) }; break;
     case 'NetworkPolicy': {
       /** @param {any[]} rules */

@@ -28,7 +28,8 @@ function manifests(dir) {
 
 // Make sure lib/ is fresh, so no run pays for a rebuild, and prepare the bare app's input.
 execFileSync(process.execPath, [join(ROOT, 'scripts', 'synth.js')], { cwd: ROOT, env: { ...process.env, CDK8S_OUTDIR: join(work, 'warm') } });
-writeFileSync(join(work, 'objects.json'), JSON.stringify(manifests(join(work, 'warm'))));
+const defaultObjects = manifests(join(work, 'warm'));
+writeFileSync(join(work, 'objects.json'), JSON.stringify(defaultObjects));
 execFileSync(process.execPath, [join(__dirname, 'bare-app.js'), join(work, 'objects.json'), join(work, 'bare-check')]);
 if (readFileSync(join(work, 'bare-check', 'redis-sentinel.k8s.yaml'), 'utf8') !== readFileSync(join(work, 'warm', 'redis-sentinel.k8s.yaml'), 'utf8')) {
   throw new Error('bench: the bare app does not make the same objects as ours');
@@ -74,14 +75,14 @@ if (SCALE > 0) {
   // The bare app's input: what our instances make, one run of ours.
   scaleRun('ours', 'chart-each', join(work, 'scale-input'));
   writeFileSync(join(work, 'scale-objects.json'), JSON.stringify(manifests(join(work, 'scale-input'))));
-  console.log(`\nsynth at scale: ${SCALE} instances (${SCALE * 8} objects), construct + app.synth(), ours and bare alternating`);
+  console.log(`\nsynth at scale: ${SCALE} instances (${SCALE * defaultObjects.length} objects), construct + app.synth(), ours and bare alternating`);
   for (const shape of ['chart-each', 'one-chart']) {
     /** @type {Record<string, { ms: number[], rss: number[] }>} */
     const runs = { ours: { ms: [], rss: [] }, bare: { ms: [], rss: [] } };
     for (let i = 0; i < SCALE_RUNS; i++) {
       for (const mode of ['ours', 'bare']) {
         const r = scaleRun(mode, shape, join(work, `scale-${mode}`));
-        if (r.objects !== SCALE * 8) throw new Error(`scale-app ${mode} ${shape} wrote ${r.objects} objects, want ${SCALE * 8}`);
+        if (r.objects !== SCALE * defaultObjects.length) throw new Error(`scale-app ${mode} ${shape} wrote ${r.objects} objects, want ${SCALE * defaultObjects.length}`);
         runs[mode].ms.push(r.ms);
         runs[mode].rss.push(r.maxRssMiB);
       }

@@ -12,6 +12,7 @@ export type { ConnectionEnvOptions } from './client-env';
 export { RedisSentinelConfig } from './config-map';
 export { RedisMasterPod } from './master-pod';
 export { SentinelService } from './sentinel-service';
+export { RedisHeadlessService } from './headless-service';
 export { RedisController } from './redis-controller';
 export { SentinelController } from './sentinel-controller';
 export type { LaunchPlan, LaunchStep, LaunchAction, LaunchCheck, LaunchContext, LaunchPlanOptions, ManifestFile } from './launch/plan';

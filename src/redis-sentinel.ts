@@ -4,6 +4,7 @@ import * as k8s from '../imports/k8s';
 import { connectionEnv, ConnectionEnvOptions } from './client-env';
 import { RedisSentinelConfig } from './config-map';
 import { RedisDisruptionBudget, SentinelDisruptionBudget } from './disruption-budgets';
+import { RedisHeadlessService } from './headless-service';
 import { RedisMasterPod } from './master-pod';
 import { RedisSentinelNetworkPolicy } from './network-policy';
 import { IPodSelectorPeer, PeerPodSelectorConfig, podSelectorConfig } from './peer';
@@ -41,6 +42,8 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
   /** The bootstrap pod: the first master and sentinel, deleted by the launch once the controllers took over. */
   public readonly bootstrapPod: RedisMasterPod;
   public readonly sentinelService: SentinelService;
+  /** The headless Service over the Redis pods, for discovery without the sentinels. */
+  public readonly headlessService: RedisHeadlessService;
   public readonly redisController: RedisController;
   public readonly sentinelController: SentinelController;
   /** The NetworkPolicy; undefined with `networkPolicy: false`. */
@@ -63,6 +66,7 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
     this.sentinelDisruptionBudget = new SentinelDisruptionBudget(this, 'SentinelDisruptionBudget', parts);
     this.bootstrapPod = new RedisMasterPod(this, 'MasterPod', parts);
     this.sentinelService = new SentinelService(this, 'SentinelService', parts);
+    this.headlessService = new RedisHeadlessService(this, 'HeadlessService', parts);
     this.redisController = new RedisController(this, 'RedisController', parts);
     this.sentinelController = new SentinelController(this, 'SentinelController', parts);
 
@@ -121,7 +125,7 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
 function claims(s: RedisSentinelSettings): string[] {
   const n = s.names;
   return [
-    `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`,
+    `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`, `Service/${n.headlessService}`,
     `ReplicationController/${n.redisController}`, `ReplicationController/${n.sentinelController}`,
     `NetworkPolicy/${n.networkPolicy}`, `PodDisruptionBudget/${n.redisDisruptionBudget}`,
     `PodDisruptionBudget/${n.sentinelDisruptionBudget}`,

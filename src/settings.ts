@@ -13,6 +13,11 @@ export interface ResolvedNames {
   /** The bootstrap pod (the seed's `redis-master`): the first master and first sentinel. */
   readonly bootstrapPod: string;
   readonly sentinelService: string;
+  /**
+   * The headless Service `<name>-headless` over the Redis pods (ready or not): its DNS name lists
+   * every Redis pod, so pods and sentinels can find each other when no sentinel answers.
+   */
+  readonly headlessService: string;
   readonly redisController: string;
   readonly sentinelController: string;
   /** The NetworkPolicy over every pod of the instance. */
@@ -185,6 +190,7 @@ const INT32_MAX = 2 ** 31 - 1;
 /** Ports below 1024 need a capability that the containers drop. */
 const MIN_PORT = 1024;
 const SENTINEL_SUFFIX = '-sentinel';
+const HEADLESS_SUFFIX = '-headless';
 const CLIENT_SUFFIX = '-client';
 const MAX_NAME = 63;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -304,6 +310,7 @@ export function resolveSettings(props: RedisSentinelProps = {}, options: Resolve
     configMap: `${instance}-config`,
     bootstrapPod: `${instance}-master`,
     sentinelService: sentinelName,
+    headlessService: `${instance}${HEADLESS_SUFFIX}`,
     redisController: instance,
     sentinelController: sentinelName,
     networkPolicy: instance,

@@ -10,8 +10,9 @@ const { run, Unsupported } = require('../util');
 const { NODE_IP, POD_PREFIX_LEN, SERVICE_CIDR, serviceIP } = require('../addresses');
 const { manifestView } = require('../store');
 const { serviceSpec, serviceTable, serviceEnv } = require('./services');
-const { hostsFile, resolvConf } = require('./names');
+const { hostsFile, resolvConf, nameServerEndpoint } = require('./names');
 const { partitionTable } = require('./partition');
+const { policyTable, policyKind } = require('./policy');
 
 /** @typedef {import('../pod').Pod} Pod */
 
@@ -52,6 +53,7 @@ class Network {
     this.tables = [
       serviceTable(store),
       partitionTable((pod) => this.isCut(pod)),
+      policyTable(store, () => [nameServerEndpoint()]),
     ];
     /** @type {import('../types').KindHandler[]} */
     this.kinds = [{
@@ -70,7 +72,7 @@ class Network {
         v.spec = { ...spec, clusterIP: obj.live.clusterIP, type: spec.type || 'ClusterIP' };
         return v;
       },
-    }];
+    }, policyKind];
     this.dirty = false;
     this.closed = false;
     this.timer = setInterval(() => this.sync(), SYNC_MS);
@@ -98,6 +100,9 @@ class Network {
     inPod(['link', 'set', 'eth0', 'up']);
     inPod(['route', 'add', SERVICE_CIDR, 'via', NODE_IP, 'dev', 'eth0']);
     this.writeTables(pod, att);
+    // Other pods' policy tables name this address: they follow at the next sync, 50 ms from now,
+    // which is as a rule before the holder is up and the containers start.
+    this.markDirty();
     return [
       { src: path.join(etc, 'hosts'), dst: '/etc/hosts', readOnly: false },
       { src: path.join(etc, 'resolv.conf'), dst: '/etc/resolv.conf', readOnly: false },

@@ -69,8 +69,10 @@ class PodRuntime {
         terminate: (obj, opts) => (obj.pod ? this.deletePod(obj.pod, opts) : Promise.resolve()),
         view: (obj) => podView(/** @type {Pod} */ (obj.pod)),
       },
-      { kind: 'ConfigMap', apiVersion: 'v1', resource: 'configmaps', shortNames: ['cm'], updated: refresh },
-      { kind: 'Secret', apiVersion: 'v1', resource: 'secrets', shortNames: [], updated: refresh },
+      // Volumes follow their ConfigMap or Secret: an optional one fills when its object comes
+      // later, and empties when it goes.
+      { kind: 'ConfigMap', apiVersion: 'v1', resource: 'configmaps', shortNames: ['cm'], create: refresh, updated: refresh, deleted: refresh },
+      { kind: 'Secret', apiVersion: 'v1', resource: 'secrets', shortNames: [], create: refresh, updated: refresh, deleted: refresh },
     ];
   }
 

@@ -110,6 +110,8 @@ export interface PodControl {
   createPod(ns: string, name: string, template: PodTemplate, owner: OwnerRef): Pod;
   /** Graceful deletion; resolves once the pod is gone. */
   deletePod(pod: Pod, opts?: DeleteOptions): Promise<void>;
+  /** Deletes pods in one instant (one deletionTimestamp, every signal sent before anyone reacts); resolves once all are gone. */
+  deletePods(pods: Pod[], opts?: DeleteOptions): Promise<void>;
   /** Takes an orphan that matches the controller's selector. */
   adoptPod(pod: Pod, owner: OwnerRef): void;
 }

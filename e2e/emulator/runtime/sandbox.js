@@ -59,4 +59,24 @@ function startHolder(pod, binds) {
   });
 }
 
-module.exports = { startHolder };
+/**
+ * Every process of the pod: the holder and whatever entered its mount namespace (containers, their
+ * children, execs, exec probes, preStop hooks).
+ * @param {import('../pod').Pod} pod
+ * @returns {number[]}
+ */
+function sandboxProcesses(pod) {
+  const holder = pod.holder;
+  if (!holder || holder.pid === undefined || holder.exitCode !== null) return [];
+  let mnt;
+  try { mnt = fs.readlinkSync(`/proc/${holder.pid}/ns/mnt`); } catch { return []; }
+  /** @type {number[]} */
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { if (fs.readlinkSync(`/proc/${d}/ns/mnt`) === mnt) out.push(Number(d)); } catch { /* gone */ }
+  }
+  return out;
+}
+
+module.exports = { startHolder, sandboxProcesses };

@@ -36,6 +36,15 @@ describeE2E('the pod emulator', () => {
   const ready = async (...pods: string[]) => {
     for (const p of pods) expect((await k('wait', '--for=condition=Ready', `pod/${p}`, '--timeout=30s')).code).toBe(0);
   };
+  /** redis-cli PING from a pod's container: "PONG", or "exit=124" when it timed out after 2 s (a dropped packet). */
+  const ping = async (from: string, container: string, host: string, port = 6379) => {
+    const r = await k('exec', from, '-c', container, '--', 'sh', '-c', `timeout 2 redis-cli -h ${host} -p ${port} ping 2>&1 || echo exit=$?`);
+    return r.stdout.trim();
+  };
+  /** A process's state letter (R, S, T: stopped, …), or "gone". */
+  const procState = (pid: number) => {
+    try { const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3); } catch { return 'gone'; }
+  };
 
   beforeAll(async () => { emu = await Emulator.start(); }, 30000);
   afterAll(async () => { if (emu) await emu.stop(); }, 30000);
@@ -103,15 +112,12 @@ describeE2E('the pod emulator', () => {
     const server = await jsonpath('pod pol-server', '{.status.podIP}');
     const denied = await jsonpath('pod pol-denied', '{.status.podIP}');
     // "PONG" or "exit=124" (timeout: policies drop, as CNI plugins do, so a refused connect hangs).
-    const ping = async (from: string, host: string, port: number) => {
-      const r = await k('exec', from, '-c', from === 'pol-server' ? 'a' : 'redis', '--', 'sh', '-c', `timeout 2 redis-cli -h ${host} -p ${port} ping 2>&1 || echo exit=$?`);
-      return r.stdout.trim();
-    };
+    const polPing = (from: string, host: string, port = 6379) => ping(from, from === 'pol-server' ? 'a' : 'redis', host, port);
     const matrix = async () => {
       const [allowed6379, allowed26379, denied6379, denied26379, toAllowedSvc, toDeniedSvc, toDeniedIp] = await Promise.all([
-        ping('pol-allowed', server, 6379), ping('pol-allowed', server, 26379),
-        ping('pol-denied', server, 6379), ping('pol-denied', server, 26379),
-        ping('pol-server', 'pol-allowed', 6379), ping('pol-server', 'pol-denied', 6379), ping('pol-server', denied, 6379),
+        polPing('pol-allowed', server, 6379), polPing('pol-allowed', server, 26379),
+        polPing('pol-denied', server, 6379), polPing('pol-denied', server, 26379),
+        polPing('pol-server', 'pol-allowed', 6379), polPing('pol-server', 'pol-denied', 6379), polPing('pol-server', denied, 6379),
       ]);
       return { allowed6379, allowed26379, denied6379, denied26379, toAllowedSvc, toDeniedSvc, toDeniedIp };
     };
@@ -127,15 +133,15 @@ describeE2E('the pod emulator', () => {
       const doc = fs.readFileSync(path.join(FIXTURES, 'policy', 'policy.yaml'), 'utf8').split(/^---$/m).find((d: string) => d.includes('name: pol-denied\n  labels'));
       fs.writeFileSync(relabelled, doc.replace('pol-name: denied}', 'pol-name: denied, pol-access: "true"}'));
       expect((await k('apply', '-f', relabelled)).stdout).toBe('pod/pol-denied configured\n');
-      expect({ in: await ping('pol-denied', server, 26379), out: await ping('pol-server', 'pol-denied', 6379) }).toEqual({ in: 'PONG', out: 'PONG' });
+      expect({ in: await polPing('pol-denied', server, 26379), out: await polPing('pol-server', 'pol-denied', 6379) }).toEqual({ in: 'PONG', out: 'PONG' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     // And its deletion: pol-denied back without the label, the policy gone, everything flows.
     expect((await k('apply', '-f', 'policy')).stdout).toContain('pod/pol-denied configured\n');
-    expect(await ping('pol-denied', server, 6379)).toBe('exit=124');
+    expect(await polPing('pol-denied', server, 6379)).toBe('exit=124');
     expect((await k('delete', 'networkpolicy', 'pol-server')).stdout).toBe('networkpolicy.networking.k8s.io "pol-server" deleted\n');
-    expect({ in: await ping('pol-denied', server, 6379), out: await ping('pol-server', denied, 6379) }).toEqual({ in: 'PONG', out: 'PONG' });
+    expect({ in: await polPing('pol-denied', server, 6379), out: await polPing('pol-server', denied, 6379) }).toEqual({ in: 'PONG', out: 'PONG' });
     expect((await k('delete', '-f', 'policy', '--ignore-not-found', '--grace-period=0')).code).toBe(0);
   }, 90000);
 
@@ -198,4 +204,93 @@ describeE2E('the pod emulator', () => {
     expect(await eventually(10000, async () => { const st = await status(); return st === 'pdb-max 3 3 2 1;pdb-min 3 3 2 1;' && st; })).toBe('pdb-max 3 3 2 1;pdb-min 3 3 2 1;');
     expect((await k('delete', '-f', 'pdb', '--grace-period=0')).code).toBe(0);
   }, 60000);
+
+  describe('faults (test controls through the harness)', () => {
+    let client: string;
+    const faultPods = async (): Promise<Array<{ name: string, ip: string }>> => (await jsonpath('pods -l app=fault --field-selector=status.phase=Running', '{range .items[*]}{.metadata.name} {.status.podIP} {.metadata.deletionTimestamp}{"\\n"}{end}'))
+      .split('\n').map((l: string) => l.split(' ')).filter((f: string[]) => f[0] && !f[2]).map(([name, ip]: string[]) => ({ name, ip }));
+    const allReady = () => eventually(30000, async () => (await jsonpath('rc fault', '{.status.readyReplicas}/{.spec.replicas}')) === '3/3');
+    const readyCondition = (pod: string) => jsonpath(`pod ${pod}`, '{.status.conditions[?(@.type=="Ready")].status}');
+
+    beforeAll(async () => {
+      expect((await k('apply', '-f', 'faults')).code).toBe(0);
+      client = 'fault-client';
+      await ready(client);
+      expect(await allReady()).toBe(true);
+    }, 60000);
+    afterAll(async () => { await k('delete', '-f', 'faults', '--grace-period=0', '--ignore-not-found'); }, 30000);
+
+    test('freeze stops every process of the pod (containers, an exec) until thaw; its probe times out, so it turns not ready', async () => {
+      const [a] = await faultPods();
+      const exec = k('exec', a.name, '-c', 'side', '--', 'sleep', '97.5');
+      const execPid = await eventually(5000, async () => fs.readdirSync('/proc').filter((d: string) => /^\d+$/.test(d))
+        .find((d: string) => { try { return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8') === 'sleep\u000097.5\u0000'; } catch { return false; } }));
+      expect(execPid).toBeTruthy();
+      const summary = (await emu.pods()).find((p: any) => p.name === a.name);
+      const mains = summary.containers.map((c: any) => c.pid);
+      const stopped: number[] = await emu.freeze(a.name);
+      expect(stopped).toEqual(expect.arrayContaining([...mains, Number(execPid), summary.holderPid]));
+      expect([...mains, Number(execPid)].map(procState)).toEqual(['T', 'T', 'T']);
+      expect((await emu.pods()).find((p: any) => p.name === a.name).frozen).toBe(true);
+      expect(await ping(client, 'main', a.ip)).toBe('exit=124');
+      expect(await eventually(5000, async () => (await readyCondition(a.name)) === 'False')).toBe(true);
+      await emu.thaw(a.name);
+      expect([...mains, Number(execPid)].map(procState).filter((st) => st === 'T')).toEqual([]);
+      expect(await ping(client, 'main', a.ip)).toBe('PONG');
+      expect(await eventually(5000, async () => (await readyCondition(a.name)) === 'True')).toBe(true);
+      process.kill(Number(execPid), 'SIGKILL');
+      await exec;
+    }, 30000);
+
+    test('several pods deleted in one instant, with grace 0 and gracefully', async () => {
+      for (const gracePeriod of [0, 2]) {
+        const [a, b] = await faultPods();
+        const deleted = await emu.deletePods([a.name, b.name], { gracePeriod, wait: true });
+        expect(deleted.map((d: any) => d.pod)).toEqual([a.name, b.name]);
+        expect({ gracePeriod, oneInstant: deleted[0].deletionTimestamp === deleted[1].deletionTimestamp }).toEqual({ gracePeriod, oneInstant: true });
+        // Both were signalled before the controller heard of either and made a replacement.
+        const log = fs.readFileSync(path.join(emu.stateDir, 'events.log'), 'utf8').split('\n');
+        const first = log.findIndex((l: string) => l.includes(`deleting pod ${a.name} `));
+        expect(log.slice(first, first + 2).map((l: string) => l.replace(/^\S+ /, '').replace(/ \(grace.*/, ''))).toEqual([`deleting pod ${a.name}`, `deleting pod ${b.name}`]);
+        expect((await k('get', 'pod', a.name, b.name, '--ignore-not-found', '-o', 'name')).stdout).toBe('');
+        expect(await allReady()).toBe(true);
+      }
+    }, 60000);
+
+    test('split: a group with the client against the rest; each side talks within, not across; later pods join the rest; heal', async () => {
+      const [a, b, c] = await faultPods();
+      await emu.split([a.name, client]);
+      const sides = Object.fromEntries((await emu.pods()).filter((p: any) => [a.name, b.name, client].includes(p.name)).map((p: any) => [p.name, p.side]));
+      expect(sides).toEqual({ [a.name]: 'group', [b.name]: 'rest', [client]: 'group' });
+      const [clientA, clientB, bc, ba, ac] = await Promise.all([
+        ping(client, 'main', a.ip), ping(client, 'main', b.ip), ping(b.name, 'redis', c.ip), ping(b.name, 'redis', a.ip), ping(a.name, 'redis', c.ip),
+      ]);
+      expect({ clientA, clientB, bc, ba, ac }).toEqual({ clientA: 'PONG', clientB: 'exit=124', bc: 'PONG', ba: 'exit=124', ac: 'exit=124' });
+      // The kubelet is on every pod's node: probes still pass on both sides.
+      expect(await readyCondition(a.name)).toBe('True');
+      expect((await k('scale', 'rc', 'fault', '--replicas=4')).code).toBe(0);
+      const d = await eventually(20000, async () => (await faultPods()).find((p) => ![a.name, b.name, c.name].includes(p.name)));
+      if (!d) throw new Error('no fourth pod after scaling to 4');
+      expect({ db: await ping(d.name, 'redis', b.ip), da: await ping(d.name, 'redis', a.ip) }).toEqual({ db: 'PONG', da: 'exit=124' });
+      await emu.heal();
+      expect({ clientB: await ping(client, 'main', b.ip), ba: await ping(b.name, 'redis', a.ip) }).toEqual({ clientB: 'PONG', ba: 'PONG' });
+      expect((await k('scale', 'rc', 'fault', '--replicas=3')).code).toBe(0);
+    }, 60000);
+
+    test('kill a main process with a chosen restart delay', async () => {
+      const [a] = await faultPods();
+      const restarts = async () => (await emu.pods()).find((p: any) => p.name === a.name).containers.find((c: any) => c.name === 'redis');
+      const before = (await restarts()).restartCount;
+      const t0 = Date.now();
+      const killed = await emu.kill(a.name, 'redis', { match: 'redis-server', holdRestartMs: 3000 });
+      // redis-server retitles itself "redis-server *:6379".
+      expect(killed.map((p: any) => p.cmdline[0].split(' ')[0])).toEqual(['redis-server']);
+      await sleep(1000);
+      expect((await restarts()).state).toBe('waiting');
+      const back = await eventually(10000, async () => { const c = await restarts(); return c.restartCount > before && c.state === 'running'; });
+      const elapsed = Date.now() - t0;
+      expect({ back, atLeast3s: elapsed >= 3000, under6s: elapsed < 6000 }).toEqual({ back: true, atLeast3s: true, under6s: true });
+      expect(await eventually(5000, async () => (await ping(client, 'main', a.ip)) === 'PONG')).toBe(true);
+    }, 30000);
+  });
 });

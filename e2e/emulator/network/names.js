@@ -22,9 +22,24 @@ function hostsFile(store, pod) {
   return `${lines.join('\n')}\n`;
 }
 
+/** The pods' name server: an address no route leads to (TEST-NET-1), so that a lookup fails at once. */
+const NAME_SERVER_IP = '192.0.2.53';
+
 /** @param {import('../pod').Pod} pod @returns {string} the pod's /etc/resolv.conf */
 function resolvConf(pod) {
-  return `# k8e: no DNS server; names resolve through /etc/hosts only\nnameserver 192.0.2.53\nsearch ${pod.ns}.svc.cluster.local svc.cluster.local cluster.local\noptions attempts:1 timeout:1\n`;
+  return `# k8e: no DNS server; names resolve through /etc/hosts only\nnameserver ${NAME_SERVER_IP}\nsearch ${pod.ns}.svc.cluster.local svc.cluster.local cluster.local\noptions attempts:1 timeout:1\n`;
 }
 
-module.exports = { hostsFile, resolvConf };
+/**
+ * The name server as NetworkPolicies see it: a kube-dns pod of kube-system (CoreDNS's labels and
+ * ports), so that a policy's DNS egress rule admits it as it would on a cluster.
+ * @returns {import('./policy').Endpoint}
+ */
+function nameServerEndpoint() {
+  return {
+    ip: NAME_SERVER_IP, ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' },
+    ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' }],
+  };
+}
+
+module.exports = { hostsFile, resolvConf, nameServerEndpoint };

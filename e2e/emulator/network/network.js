@@ -2,7 +2,8 @@
 'use strict';
 // The network (the CNI plugin and kube-proxy of the one node): ClusterIPs for Services, each pod's
 // network namespace with a veth on the node bridge, and, kept in step every 50 ms after a change,
-// the nft tables and name files inside every pod. Runs in the node namespace, never the host's.
+// the nft tables inside every pod (Service DNAT, NetworkPolicy, the tests' cuts and splits) and its
+// name files. Runs in the node namespace, never the host's.
 
 const fs = require('fs');
 const path = require('path');
@@ -10,8 +11,9 @@ const { run, Unsupported } = require('../util');
 const { NODE_IP, POD_PREFIX_LEN, SERVICE_CIDR, serviceIP } = require('../addresses');
 const { manifestView } = require('../store');
 const { serviceSpec, serviceTable, serviceEnv } = require('./services');
-const { hostsFile, resolvConf } = require('./names');
+const { hostsFile, resolvConf, nameServerEndpoint } = require('./names');
 const { partitionTable } = require('./partition');
+const { policyTable, policyKind } = require('./policy');
 
 /** @typedef {import('../pod').Pod} Pod */
 
@@ -48,10 +50,13 @@ class Network {
     this.nextServiceIndex = 10;
     /** @type {Map<Pod, Attachment>} */
     this.attached = new Map();
+    /** A test's split: the pods on the group's side (every other pod is on the other side), or null. @type {Set<Pod> | null} */
+    this.splitGroup = null;
     /** The nft tables in every pod, in the order they are written. @type {import('../types').PodTable[]} */
     this.tables = [
       serviceTable(store),
-      partitionTable((pod) => this.isCut(pod)),
+      partitionTable({ isCut: (pod) => this.isCut(pod), splitGroup: () => this.splitGroup }),
+      policyTable(store, () => [nameServerEndpoint()]),
     ];
     /** @type {import('../types').KindHandler[]} */
     this.kinds = [{
@@ -70,7 +75,7 @@ class Network {
         v.spec = { ...spec, clusterIP: obj.live.clusterIP, type: spec.type || 'ClusterIP' };
         return v;
       },
-    }];
+    }, policyKind];
     this.dirty = false;
     this.closed = false;
     this.timer = setInterval(() => this.sync(), SYNC_MS);
@@ -98,6 +103,9 @@ class Network {
     inPod(['link', 'set', 'eth0', 'up']);
     inPod(['route', 'add', SERVICE_CIDR, 'via', NODE_IP, 'dev', 'eth0']);
     this.writeTables(pod, att);
+    // Other pods' policy tables name this address: they follow at the next sync, 50 ms from now,
+    // which is as a rule before the holder is up and the containers start.
+    this.markDirty();
     return [
       { src: path.join(etc, 'hosts'), dst: '/etc/hosts', readOnly: false },
       { src: path.join(etc, 'resolv.conf'), dst: '/etc/resolv.conf', readOnly: false },
@@ -138,6 +146,23 @@ class Network {
     att.cut = on;
     this.writeTables(pod, att);
     this.sink.event(`pod ${pod.name} network ${on ? 'cut' : 'restored'}`);
+  }
+
+  /**
+   * A test control: split the pods in two, `group` on one side and every other pod (those created
+   * later too) on the other; or heal, with null. Takes effect in every pod before it returns.
+   * @param {Pod[] | null} group
+   */
+  setSplit(group) {
+    this.splitGroup = group ? new Set(group) : null;
+    for (const [pod, att] of this.attached) if (!pod.gone) this.writeTables(pod, att);
+    this.sink.event(group ? `network split: ${group.map((p) => p.name).join(', ')} | every other pod` : 'network split healed');
+  }
+
+  /** Which side of a test's split a pod is on: 'group', 'rest', or null when there is no split. @param {Pod} pod */
+  splitSide(pod) {
+    if (!this.splitGroup) return null;
+    return this.splitGroup.has(pod) ? 'group' : 'rest';
   }
 
   /** Writes each nft table whose rules changed into the pod's network namespace. @param {Pod} pod @param {Attachment} att */

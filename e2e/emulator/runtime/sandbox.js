@@ -2,7 +2,7 @@
 'use strict';
 // The pod sandbox (the "pause" container): a holder process, in the pod's network namespace, that
 // keeps a private mount + UTS namespace alive. The hostname is the pod name; volumes and the
-// network's files are bind-mounted; /tmp is the pod's own; and the host's root file system is
+// network's files are bind-mounted (a memory-backed emptyDir on a tmpfs of its own); /tmp is the pod's own; and the host's root file system is
 // read-only, so a container can write only to its volumes and /tmp, never to the host.
 
 const fs = require('fs');
@@ -27,8 +27,12 @@ function startHolder(pod, binds) {
   fs.chmodSync(tmp, 0o1777);
   const repoInTmp = path.join(tmp, path.relative('/tmp', REPO_ROOT));
   if (REPO_UNDER_TMP) fs.mkdirSync(repoInTmp, { recursive: true });
+  // A memory-backed volume is one tmpfs however many paths bind it; mounted in the holder's
+  // private mount namespace, it is the pod's alone and goes with it.
+  const tmpfs = new Map(binds.filter((b) => b.tmpfs).map((b) => [b.src, b.tmpfs]));
   const script = [
     'set -e',
+    ...[...tmpfs].map(([src, t]) => `mount -t tmpfs -o mode=0777${t && t.size ? `,size=${t.size}` : ''} k8e-memory ${shQuote(src)}`),
     ...binds.flatMap((b) => [
       `mount --bind ${shQuote(b.src)} ${shQuote(b.dst)}`,
       ...(b.readOnly ? [`mount -o remount,bind,ro ${shQuote(b.dst)}`] : []),
@@ -55,4 +59,24 @@ function startHolder(pod, binds) {
   });
 }
 
-module.exports = { startHolder };
+/**
+ * Every process of the pod: the holder and whatever entered its mount namespace (containers, their
+ * children, execs, exec probes, preStop hooks).
+ * @param {import('../pod').Pod} pod
+ * @returns {number[]}
+ */
+function sandboxProcesses(pod) {
+  const holder = pod.holder;
+  if (!holder || holder.pid === undefined || holder.exitCode !== null) return [];
+  let mnt;
+  try { mnt = fs.readlinkSync(`/proc/${holder.pid}/ns/mnt`); } catch { return []; }
+  /** @type {number[]} */
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { if (fs.readlinkSync(`/proc/${d}/ns/mnt`) === mnt) out.push(Number(d)); } catch { /* gone */ }
+  }
+  return out;
+}
+
+module.exports = { startHolder, sandboxProcesses };

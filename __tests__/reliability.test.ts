@@ -5,7 +5,9 @@
 // and a fast pacing: down-after 2 s, so a failover takes seconds.
 import { Duration } from 'cdk8s';
 import Redis from 'ioredis';
+import { cpSync } from 'fs';
 import { Server } from 'net';
+import { join } from 'path';
 import { resolveSettings } from '../src';
 import { connectedClient, Container, describeIfRedis, Loopback, Pod, randomSecret, rawCli, resp, respServer, SecretFiles, until } from './helpers/loopback';
 
@@ -155,10 +157,11 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     // THEN the new master stays master and its replicas stay with it: config epoch 1 outvotes 0
     expect(role(promoted)).toBe('master');
     for (const ip of ips) if (ip !== promoted) expect(masterHost(ip)).toBe(promoted);
-    expect(promotedLog.log()).not.toContain('stepping down to its replica');
     // (while the leader waited for the promoted replica to report itself master, every sentinel
-    // still named the old master, with epoch 0: the promoted replica waited rather than step down)
-    expect(promotedLog.log()).toContain('but one of them is promoting a replica: not stepping down while it does');
+    // still named the old master, with epoch 0: a check of the promoted replica that fell in that
+    // window logged 'one of them is promoting a replica: not stepping down while it does')
+    expect(promotedLog.log()).not.toContain('stepping down to its replica');
+    expect(sentinels.map((x) => x.log()).join('')).not.toContain('-failover-abort');
     expect(sentinelField(sentinelIps[0], 'config-epoch')).toBe('1');
 
     // WHEN (control) that sentinel names the outside master with a higher epoch than the others
@@ -217,6 +220,172 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     expect(missing(await healthy(c), all)).toEqual([]);
     for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
   }, 150000);
+
+  test('the fence: a master cut off from the sentinel majority refuses writes within downAfter/2 + 1 s, and takes them again when a majority names it', async () => {
+    // GIVEN a healthy cluster
+    const c = await launch('127.0.4');
+    const m = await healthy(c);
+    // WHEN the two sentinels of the other pods stop answering (the master is cut off from them)
+    const cut = c.sentinels.filter((_, i) => c.ips[i] !== m);
+    for (const x of cut) loop.freeze(x);
+    const cutAt = Date.now();
+    // THEN the master refuses writes within downAfter/2 + 1 s
+    let refusedAt = 0;
+    while (Date.now() - cutAt < 10000 && !refusedAt) {
+      if (/^NOREPLICAS/.test(rawCli(m, REDIS_PORT, ['SET', 'fence', String(Date.now())], '', client).out)) refusedAt = Date.now();
+      else await sleep(20);
+    }
+    const fencedMs = refusedAt - cutAt;
+    expect(refusedAt).toBeGreaterThan(0);
+    expect(fencedMs).toBeLessThan(DOWN_AFTER_MS / 2 + 1000);
+    expect(c.redis[c.ips.indexOf(m)].log()).toContain('fenced: for 1000ms no majority (2 of 3) of the sentinels named this master');
+    // AND no failover happened: one sentinel is no quorum
+    expect(role(m)).toBe('master');
+    // WHEN the sentinels answer again, THEN it takes writes again
+    for (const x of cut) loop.thaw(x);
+    const backAt = Date.now();
+    await until('the master takes writes again', () => rawCli(m, REDIS_PORT, ['SET', 'fence', 'back'], '', client).out === 'OK', 10);
+    console.log(`fence: writes refused ${fencedMs} ms after the cut (bound ${DOWN_AFTER_MS / 2 + 1000} ms), taken again ${Date.now() - backAt} ms after the sentinels answered`);
+    expect(c.redis[c.ips.indexOf(m)].log()).toContain('unfenced: 3 sentinel(s) name this master again');
+    for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
+  }, 90000);
+
+  test('founding after every pod is lost: one founder, the first by rank among empty pods; a pod with data founds over empty ones, which wait while it is away', async () => {
+    // GIVEN every pod of a cluster lost (emptyDir): three new, empty Redis pods and three new
+    // sentinels start at once, and no sentinel knows a master
+    const watch = (ips: string[]) => {
+      let most = 0;
+      const t = setInterval(() => { most = Math.max(most, ips.filter((ip) => role(ip) === 'master').length); }, 200);
+      return () => { clearInterval(t); return most; };
+    };
+    const lost = ['127.0.5.2', '127.0.5.3', '127.0.5.4'];
+    const stopWatch = watch(lost);
+    const pods = lost.map((ip) => loop.makePod(ip, { secret, sentinelHost: lost[0], peerHosts: lost }));
+    const c: Cluster = { ips: lost, pods, redis: pods.map((p) => loop.start(p, {})), sentinels: pods.map((p) => loop.start(p, { SENTINEL: 'true' })) };
+    // THEN exactly one founds, the first by rank, and says that the data is gone; the others follow
+    // it and the sentinels find it through the pods
+    const founder = await healthy(c, undefined, 40);
+    expect(founder).toBe(lost[0]);
+    expect(stopWatch()).toBe(1);
+    const founded = c.redis.map((r) => r.log()).filter((l) => l.includes('Founding a new, empty cluster'));
+    expect(founded).toHaveLength(1);
+    expect(c.redis[0].log()).toContain('no master anywhere and no Redis pod holds data: the data of mymaster, if it had any, is gone (emptyDir volumes end with their pods)');
+    expect(c.sentinels[0].log()).toContain(`the Redis pods show the live master ${founder}:${REDIS_PORT}`);
+    for (let i = 0; i < 100; i++) await until('the founder takes a write', () => rawCli(founder, REDIS_PORT, ['SET', `kept:${i}`, String(i)], '', client).out === 'OK', 5);
+    expect(rawCli(founder, REDIS_PORT, ['WAIT', '2', '5000'], '', client).out).toBe('2');
+    await sleep(1500); // appendfsync everysec
+    for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
+
+    // GIVEN every pod lost again, but one new pod has the data (a volume; here the founder's
+    // append-only files), and it is the last by rank
+    const next = ['127.0.6.2', '127.0.6.3', '127.0.6.4'];
+    const stopWatch2 = watch(next);
+    const pods2 = next.map((ip) => loop.makePod(ip, { secret, sentinelHost: next[0], peerHosts: next }));
+    cpSync(join(pods[0].dir, 'data'), join(pods2[2].dir, 'data'), { recursive: true });
+    // WHEN the two empty pods start while it is away
+    const early = [0, 1].map((i) => ({ r: loop.start(pods2[i], {}), s: loop.start(pods2[i], { SENTINEL: 'true' }) }));
+    await sleep(8000);
+    // THEN they see a majority, but not every expected pod, and none with data: they wait
+    expect(next.map(role)).toEqual(['slave', 'slave', undefined]);
+    expect(early[0].r.log()).toContain('not founding a cluster: no pod it sees holds data, but only 2 of the 3 expected Redis pods answer, and one with data may be away');
+    expect(early[1].r.log()).toContain(`not founding a cluster: ${next[0]} is the better founder`);
+    // WHEN it comes, THEN it founds on its data and the empty ones follow it
+    const c2: Cluster = { ips: next, pods: pods2, redis: [...early.map((e) => e.r), loop.start(pods2[2], {})], sentinels: [...early.map((e) => e.s), loop.start(pods2[2], { SENTINEL: 'true' })] };
+    expect(await healthy(c2, undefined, 40)).toBe(next[2]);
+    expect(stopWatch2()).toBe(1);
+    expect(c2.redis[2].log()).toContain("no master anywhere: founding the cluster again on this pod's data, the newest; 3 of the 3 expected Redis pods seen");
+    expect(rawCli(next[2], REDIS_PORT, ['DBSIZE'], '', client).out).toBe('101'); // 100 keys and healthy
+    await until('the replicas have the data', () => next.slice(0, 2).every((ip) => rawCli(ip, REDIS_PORT, ['GET', 'kept:99'], '', client).out === '99'), 20);
+    for (const x of [...c2.sentinels, ...c2.redis]) loop.kill(x);
+  }, 150000);
+
+  test('pruning: sentinels forget a deleted pod one at a time, restarting with their id, epoch and live replicas; no SENTINEL RESET', async () => {
+    // GIVEN four pods, after a failover (config epoch 1)
+    const c = await launch('127.0.7', 4);
+    await until('a sentinel starts a failover', () => ask(c.ips[1], SENTINEL_PORT, 'SENTINEL', 'FAILOVER', 'mymaster') === 'OK', 20);
+    await until('the failover ends', () => c.ips.every((ip) => sentinelField(ip, 'config-epoch') === '1' && sentinelField(ip, 'flags') === 'master'), 30);
+    const m = await healthy(c);
+    const gone = c.ips.find((ip) => ip !== m)!; // a replica's pod, with its sentinel
+    const stay = c.ips.filter((ip) => ip !== gone);
+    const ids = stay.map((ip) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'myid'));
+    // WHEN that pod is deleted
+    const i = c.ips.indexOf(gone);
+    loop.kill(c.redis[i]);
+    loop.kill(c.sentinels[i]);
+    // THEN after PRUNE_AFTER_SECONDS every other sentinel forgets it
+    const knows = (ip: string) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'replicas', 'mymaster') + ask(ip, SENTINEL_PORT, 'SENTINEL', 'sentinels', 'mymaster');
+    await until('no sentinel knows the deleted pod', () => stay.every((ip) => !knows(ip).includes(gone)), 40);
+    // AND each kept its id and epoch, and knows the live replicas and sentinels
+    expect(stay.map((ip) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'myid'))).toEqual(ids);
+    for (const ip of stay) {
+      expect([ip, sentinelField(ip, 'config-epoch'), sentinelField(ip, 'num-slaves'), sentinelField(ip, 'num-other-sentinels')]).toEqual([ip, '1', '2', '2']);
+    }
+    const sentinels = c.sentinels.filter((_, j) => j !== i);
+    // (a sentinel may prune the pod's sentinel and its replica in two rounds: the last restart counts)
+    const lastBack = (x: Container) => x.log().split('\n').filter((l) => l.includes('redis-sentinel is back')).pop() ?? '';
+    await until('every sentinel is back without the deleted pod', () => sentinels.every((x) => /: 2 replica\(s\)/.test(lastBack(x))), 20);
+    for (const s of sentinels) {
+      expect(s.proc.exitCode).toBeNull(); // the same container: only redis-sentinel restarted
+      expect(s.log()).toContain(`down for over ${pacing.PRUNE_AFTER_SECONDS}s: restarting redis-sentinel on its config without them (it keeps its id, epoch and live replicas)`);
+      expect(lastBack(s)).toMatch(/redis-sentinel is back: 2 replica\(s\), 2 other sentinel\(s\), config epoch 1$/);
+      expect(s.log()).not.toMatch(/reset/i);
+    }
+    // AND one sentinel restarted at a time: each redis-sentinel's stop-to-start window (its own
+    // log, in ms) overlaps no other's
+    const windows = sentinels.flatMap((s) => {
+      const times = (re: RegExp) => [...s.log().matchAll(re)].map((x) => Date.parse(`${x[1]} ${x[2]}`));
+      const stops = times(/(\d+ \w+ \d+) ([\d:.]+) # User requested shutdown/g);
+      const starts = times(/(\d+ \w+ \d+) ([\d:.]+) \* Running mode=sentinel/g).slice(1);
+      expect(starts.length).toBe(stops.length);
+      return stops.map((t, j) => [t, starts[j]]);
+    }).sort((a, b) => a[0] - b[0]);
+    for (let j = 1; j < windows.length; j++) expect(windows[j][0]).toBeGreaterThan(windows[j - 1][1]);
+    console.log(`pruning: ${gone} forgotten by ${stay.length} sentinels; restart windows (ms) ${windows.map(([a, b]) => b - a).join(', ')}`);
+    for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
+  }, 120000);
+
+  test('the preStop handover: a master pod being deleted hands over under a writer, with no write refused for 1 s; a replica and a sentinel leave at once', async () => {
+    // GIVEN a healthy cluster and a Sentinel-aware writer
+    const c = await launch('127.0.8');
+    const m = await healthy(c);
+    const app = writer(c.ips[1], 'handover');
+    await sleep(1500);
+    // WHEN the master's pod is deleted: the kubelet runs the preStop hooks, then ends the containers
+    const i = c.ips.indexOf(m);
+    const started = Date.now();
+    const [redisHook, sentinelHook] = await Promise.all([loop.hook(c.redis[i], 'prestop.sh'), loop.hook(c.sentinels[i], 'prestop.sh')]);
+    const hookMs = Date.now() - started;
+    loop.kill(c.redis[i]);
+    loop.kill(c.sentinels[i]);
+    // THEN the hook handed over to another master, which the sentinels name and which takes writes
+    expect(redisHook.code).toBe(0);
+    expect(redisHook.log).toMatch(/preStop: handed over to [\d.]+:16579 in \d+ms/);
+    expect(sentinelHook.log).toContain('preStop: leaving');
+    const rest: Cluster = { ips: c.ips.filter((ip) => ip !== m), pods: [], redis: c.redis.filter((_, j) => j !== i), sentinels: c.sentinels.filter((_, j) => j !== i) };
+    const promoted = await healthy(rest, undefined, 20);
+    await sleep(1500);
+    await app.stop();
+    // AND no acknowledged write is lost, and writes were refused (an error reply) for under 1 s
+    expect(missing(promoted, app.acked)).toEqual([]);
+    // refused: an error reply from a server; the others are the client's own (a dropped connection,
+    // or no master reachable while it asks the sentinels again, which maxRetriesPerRequest 0 reports)
+    const refused = app.errors.filter((e) => e.at >= started && /^[A-Z]+ /.test(e.message) && !/^UNBLOCKED /.test(e.message));
+    const refusedMs = refused.length ? refused[refused.length - 1].at - refused[0].at : 0;
+    const gaps = app.okAt.slice(1).map((t, j) => t - app.okAt[j]);
+    console.log(`preStop handover: hook ${hookMs} ms (${/in (\d+)ms/.exec(redisHook.log)![1]} ms from pause to step-down), ${m} -> ${promoted}; `
+      + `${app.acked.length} acknowledged, 0 lost; ${refused.length} refused (${refusedMs} ms: ${[...new Set(refused.map((e) => e.message.slice(0, 40)))].join(', ')}), `
+      + `${app.errors.length - refused.length} client-side errors (dropped connections, retries); longest gap between acknowledged writes ${Math.max(...gaps)} ms`);
+    expect(refusedMs).toBeLessThan(1000);
+    // AND a replica's hook and a sentinel's that leads no failover return at once
+    const replica = rest.ips.find((ip) => ip !== promoted)!;
+    const t0 = Date.now();
+    const replicaHook = await loop.hook(rest.redis[rest.ips.indexOf(replica)], 'prestop.sh');
+    const otherSentinelHook = await loop.hook(rest.sentinels[0], 'prestop.sh');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(replicaHook.log).toContain('preStop: this Redis is not the master: leaving at once');
+    expect(otherSentinelHook.log).toContain('preStop: leaving');
+    for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
+  }, 90000);
 
   /**
    * Writers connected straight to one master, as clients that connected before it froze: SET then

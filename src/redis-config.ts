@@ -187,7 +187,7 @@ export function redisConf(s: RedisSentinelSettings, o: RenderOptions = {}): stri
     // A replica drops a silent (frozen) master after this long, as the sentinels see it down, and
     // no longer acknowledges its writes; the master pings its replicas every second.
     `repl-timeout ${replTimeoutSeconds(s)}`,
-    'repl-ping-replica-period 1',
+    `repl-ping-replica-period ${REPL_PING_SECONDS}`,
     // A full sync starts as soon as every other expected Redis waits for one (after a failover,
     // or a founding), not after the 5 s diskless-sync delay, during which min-replicas-to-write
     // refuses writes on a master that has no replica in sync yet.
@@ -242,11 +242,11 @@ export function handoverSeconds(s: RedisSentinelSettings): number {
 /** Time after the preStop hook for the servers to stop on SIGTERM (Redis flushes its append-only file). */
 export const SHUTDOWN_SECONDS = 5;
 
-/**
- * A fenced master's min-replicas-to-write: Redis' largest value, which no cluster has replicas
- * for, so that it refuses every write.
- */
-const FENCED_MIN_REPLICAS = 2147483647;
+/** Redis' largest value for an int config: out of reach. */
+const OUT_OF_REACH = 2147483647;
+
+/** `repl-ping-replica-period`: a master pings its replicas every second (repl-timeout counts from there). */
+const REPL_PING_SECONDS = 1;
 
 /** What a pod logs when the Secret is missing: how to create it. */
 function secretHint(s: RedisSentinelSettings, auth: ResolvedAuth): string {
@@ -284,8 +284,12 @@ export function clusterEnv(s: RedisSentinelSettings, o: RenderOptions = {}): str
     // writes, before the majority side can have failed it over (after downAfter).
     FENCE_AFTER_MS: Math.floor(s.downAfterMs / 2),
     MIN_REPLICAS_TO_WRITE: s.minReplicasToWrite,
-    FENCED_MIN_REPLICAS,
+    FENCED_MIN_REPLICAS: OUT_OF_REACH,
+    // The handover: how long it may take, and the replication pings it stops meanwhile (a ping
+    // sent after the promotion puts the other replicas ahead of the new master: a full sync).
     HANDOVER_SECONDS: handoverSeconds(s),
+    REPL_PING_SECONDS,
+    PAUSED_PING_SECONDS: OUT_OF_REACH,
   };
   // Without these the scripts run without auth (auth: false).
   const authVars: Record<string, string> = s.auth ? {

@@ -15,9 +15,20 @@
 
 # sentinel_survey [KNOWN]: asks the sentinel Service and every sentinel of KNOWN ("host port"
 # lines, e.g. the K lines of an earlier survey), all at once, each bounded by ASK_TIMEOUT_SECONDS;
-# prints the survey. A sentinel reached twice (through the Service and by address) counts once.
+# prints the survey. Without KNOWN it asks the Service first, for the sentinels it lists. A
+# sentinel reached twice (through the Service and by address) counts once.
 sentinel_survey() {
-  { addr_of "$SENTINEL_HOST" "$SENTINEL_PORT"; [ -z "${1:-}" ] || printf '%s\n' "$1"; } | sort -u |
+  _sv_known=${1:-}
+  if [ -z "$_sv_known" ]; then
+    _sv_known=$(ask_sentinels "$(addr_of "$SENTINEL_HOST" "$SENTINEL_PORT")" | awk '$1 == "K" { print $2, $3 }')
+  fi
+  ask_sentinels "$(addr_of "$SENTINEL_HOST" "$SENTINEL_PORT")
+$_sv_known"
+}
+
+# ask_sentinels ADDRS: ask_sentinel for each "host port" line of ADDRS, all at once.
+ask_sentinels() {
+  printf '%s\n' "$1" | sort -u |
     {
       while read -r _sh _sp; do
         [ -z "$_sh" ] || ask_sentinel "$_sh" "$_sp" &

@@ -90,8 +90,19 @@ keep_master() {
     unfence
     return 0
   fi
-  # the survey tells the state at the start of this check: the fence counts from there
-  [ $((_tick - _confirmed)) -lt "$FENCE_AFTER_MS" ] || fence
+  # the survey tells the state at the start of this check: the fence counts from there, and a
+  # fresh survey must agree right before it
+  [ $((_tick - _confirmed)) -ge "$FENCE_AFTER_MS" ] || return 0
+  [ -n "$_fenced" ] || ! confirmed_now || return 0
+  fence
+}
+
+# confirmed_now: a fresh survey finds a sentinel majority naming this master.
+confirmed_now() {
+  _fresh=$(sentinel_survey "$_known")
+  _fresh_auth=$(authority "$_fresh")
+  [ "${_fresh_auth#* }" = "$_self" ] && [ "$(naming "$_fresh")" -ge "$(majority "$SENTINEL_REPLICAS")" ] || return 1
+  _confirmed=$(now_ms)
 }
 
 # keep_replica: the follow rule for a replica, and DISCOVER for a pod that still waits.

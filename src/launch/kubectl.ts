@@ -30,6 +30,7 @@ export function actionKubectlArgs(a: LaunchAction): KubectlArg[] | undefined {
     case 'scale': return ['scale', 'rc', a.controller, `--replicas=${a.replicas}`];
     case 'delete-pod': return ['delete', 'pod', a.pod, '--ignore-not-found', '--wait=true', `--timeout=${a.timeoutSeconds}s`];
     case 'wait':
+    case 'survey':
     case 'report':
       return undefined;
   }

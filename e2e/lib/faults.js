@@ -403,10 +403,12 @@ function analyse(inj, w, m, ev, healthyAt) {
  * @param {Fault} fault
  * @param {FaultContext} ctx
  * @param {string} prefix the writer's keys
- * @returns {Promise<{ inj: Injection, obs: Observation, healthy: string | null, writer: any }>} healthy: null, or why not
+ * @param {{ monitor?: { stop: () => Promise<any> } }} [opts] a monitor (agent.js) already running, to
+ *   watch the time before the fault too; observe() stops it
+ * @returns {Promise<{ inj: Injection, obs: Observation, healthy: string | null, writer: any, monitor: any }>} healthy: null, or why not
  */
-async function observe(emu, fault, ctx, prefix) {
-  const monitor = await s.agentBackground(emu, ['monitor']);
+async function observe(emu, fault, ctx, prefix, opts = {}) {
+  const monitor = opts.monitor || await s.agentBackground(emu, ['monitor']);
   const events = await s.agentBackground(emu, ['events']);
   const writer = await startWriter(emu, prefix);
   // Some writes on the healthy cluster first, so that an outage has a start.
@@ -433,7 +435,7 @@ async function observe(emu, fault, ctx, prefix) {
   const w = await writer.result();
   const m = await monitor.stop();
   const ev = (await events.stop()).events;
-  return { inj, obs: analyse(inj, w, m, ev, healthyAt), healthy, writer: w };
+  return { inj, obs: analyse(inj, w, m, ev, healthyAt), healthy, writer: w, monitor: m };
 }
 
 /** One line of numbers for a log. @param {Injection} inj @param {Observation} o */

@@ -10,7 +10,8 @@ import { join } from 'path';
 const DIST = join(__dirname, '..', 'dist');
 const MANIFEST = join(DIST, 'redis-sentinel.k8s.yaml');
 const SELECTOR = 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis';
-const BOOTSTRAP_APPLY = `apply -f ${MANIFEST} -l ${SELECTOR},app.kubernetes.io/component=bootstrap`;
+const FIRST_APPLY = `apply -f ${MANIFEST} -l ${SELECTOR}`;
+const START_AFRESH = 'delete rc redis redis-sentinel --ignore-not-found --wait=true --timeout=120s';
 
 /** A pod as the stand-in shows it: its Redis (null: does not answer) and its sentinel's answer. */
 interface FakePod {
@@ -29,13 +30,14 @@ interface FakeCluster {
   rcReplicas?: number;
   secret?: boolean;
   pods: FakePod[];
-  /** What `apply -l ...component=bootstrap` brings: the bootstrap pod, as a master and its sentinel. */
+  /** What applying the whole manifest brings: the bootstrap pod, as a master, and its sentinel. */
   bootstrapIp?: string;
 }
 
 /**
  * A kubectl that logs each call to $KUBECTL_LOG and answers from the cluster in $KUBECTL_STATE
- * (JSON, updated in place: a bootstrap apply adds the bootstrap pod). For `create secret` it records
+ * (JSON, updated in place: applying the whole manifest adds the bootstrap pod, deleting the
+ * controllers their pods). For `create secret` it records
  * each key's file: its mode and whether it holds 64 hex characters, never the text.
  */
 const STAND_IN = `#!/usr/bin/env node
@@ -52,7 +54,7 @@ const sel = (s) => st.pods.filter((p) => s.split(',').every((l) => p.labels.incl
 let m;
 if (line.startsWith('apply -f ')) {
   out('applied ' + args[2].split('/').pop() + ' -l ' + args[4]);
-  if (/component=bootstrap$/.test(args[4]) && st.bootstrapIp) {
+  if (!/component/.test(args[4]) && st.bootstrapIp) {
     st.pods.push({ name: 'redis-master', ip: st.bootstrapIp, labels: ['name=redis', 'redis-sentinel=true'], redis: { role: 'master', keys: 0, replicas: [] }, names: st.bootstrapIp });
     save();
   }
@@ -93,6 +95,8 @@ else if ((m = /^exec (\\S+) -c (\\S+) -- sh \\S+ (\\d+) (.*)$/.exec(line))) {
     else fail();
   }
 } else if (line.startsWith('delete pod redis-master ')) { st.pods = st.pods.filter((p) => p.name !== 'redis-master'); save(); }
+else if (line.startsWith('delete rc redis redis-sentinel ')) { st.pods = []; delete st.rcReplicas; save(); }
+else if (/^scale rc \\S+ --replicas=\\d+$/.test(line)) out(args[2] + ' scaled');
 else fail();
 `;
 
@@ -150,11 +154,11 @@ describe('launch.sh', () => {
     ]);
     expect(r.calls.slice(8).every((c) => c === 'get pod redis-master -o jsonpath={.status.podIP} --ignore-not-found')).toBe(true);
     expect(r.passwordFilesLeft).toEqual([]);
-    expect(r.stdout).toMatch(/^\[ {3}0s\] step 1\/9: Create the Secret redis-auth with random passwords, unless it exists$/m);
-    expect(r.stdout).toContain('skipped: a first launch');
-    expect(r.stdout).toMatch(/^\[ {3}\ds\] step 4\/9: Wait for the bootstrap master and its sentinel$/m);
+    expect(r.stdout).toMatch(/^\[ {3}0s\] step 1\/10: Create the Secret redis-auth with random passwords, unless it exists$/m);
+    expect(r.stdout.match(/skipped: a first launch/g)).toHaveLength(2);
+    expect(r.stdout).toMatch(/^\[ {3}\ds\] step 5\/10: Wait for the bootstrap master and its sentinel$/m);
     expect(r.stdout).toContain('waiting (up to 1s) until pod/redis-master runs a master and its sentinel monitors it');
-    expect(r.stdout).not.toContain('step 5/9');
+    expect(r.stdout).not.toContain('step 6/10');
     expect(r.stderr).toMatch(/FAILED: timed out after 1s waiting until pod\/redis-master runs a master and its sentinel monitors it\n/);
     expect(r.stderr).toContain('last check: pod/redis-master has no IP yet');
     expect(r.stderr).toContain('look at: kubectl describe pod redis-master; kubectl logs redis-master -c master; kubectl logs redis-master -c sentinel');
@@ -172,7 +176,7 @@ describe('launch.sh', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('secret/redis-auth exists: keeping it');
-    expect(r.stdout).toContain('rc/redis is already scaled to 3: redis was launched before; applying all but the bootstrap pod, then verifying only');
+    expect(r.stdout).toContain('rc/redis is already scaled to 3: redis was launched before; surveying, applying all but the bootstrap pod, then verifying');
     expect(r.stdout.match(/skipped: the cluster is already launched/g)).toHaveLength(2);
     expect(r.stdout).toContain('redis pod redis-aaaaa (10.0.0.11): master with 2 replica(s), 42 keys');
     expect(r.stdout).toContain('redis pod redis-bbbbb (10.0.0.12): replica of 10.0.0.11 (link up), 42 keys');
@@ -183,15 +187,21 @@ describe('launch.sh', () => {
     expect(r.changes).toEqual([RELAUNCH_APPLY, 'delete pod redis-master --ignore-not-found --wait=true --timeout=120s']);
   });
 
-  test('every pod lost: it gives the pods time to found a cluster, then re-bootstraps and says the data is gone', () => {
-    const r = launch(launched([], { bootstrapIp: '10.0.0.30' }));
+  test('every pod lost: it gives the pods time to found a cluster, then starts afresh as a first launch and says the data is gone', () => {
+    const r = launch(launched([
+      redisPod('redis-aaaaa', '10.0.0.11', null),
+      // A sentinel that still names the lost master would keep a new bootstrap pod from founding.
+      ...sentinels('10.0.0.9'),
+    ], { bootstrapIp: '10.0.0.30' }));
+    expect(r.stdout).toContain('redis pod redis-aaaaa (10.0.0.11): Redis does not answer, no data files');
     expect(r.stdout).toContain('no Redis pod is a master and none holds data');
     expect(r.stdout).toContain('waiting up to 1s for the Redis pods to found a new cluster themselves');
-    expect(r.stdout).toContain('re-bootstrapping: no master anywhere and no pod holds data, so the bootstrap pod starts a new, empty cluster.');
-    expect(r.stdout).toContain('The data of the lost pods is gone (their volumes were emptyDir).');
-    expect(r.changes.slice(0, 2)).toEqual([RELAUNCH_APPLY, BOOTSTRAP_APPLY]);
-    // It goes on as a launch does: the bootstrap pod is the one master; then it waits for the controllers' pods.
-    expect(r.stdout).toContain('ok: exactly one Redis pod is a master and every sentinel names it (master redis-master 10.0.0.30, named by 1 sentinels)');
+    expect(r.stdout).toContain('starting afresh: no master anywhere and no pod holds data, so rc/redis and rc/redis-sentinel (with their pods) are');
+    expect(r.stdout).toContain('The data of the lost pods is gone (emptyDir volumes).');
+    expect(r.stdout).toContain('rc/redis, rc/redis-sentinel and their pods are gone: launching afresh, as a first launch');
+    // The first launch's steps: the whole manifest (the bootstrap pod first), its master, the scale.
+    expect(r.changes).toEqual([START_AFRESH, FIRST_APPLY, 'scale rc redis --replicas=3', 'scale rc redis-sentinel --replicas=3']);
+    expect(r.stdout).toContain('ok: pod/redis-master runs a master and its sentinel monitors it (master 10.0.0.30:6379, monitored by its sentinel)');
     expect(r.stderr).toContain('FAILED: timed out after 1s waiting until at least 3 redis pods run and every replica is in sync with the master');
     expect(r.stderr).toContain('last check: 1 of 3 redis pods running');
   });
@@ -206,7 +216,7 @@ describe('launch.sh', () => {
     expect(r.stdout).toContain('redis pod redis-bbbbb (10.0.0.12): Redis does not answer, no data files');
     expect(r.stdout).toContain('waiting up to 1s for the Redis pods to found a new cluster themselves');
     expect(r.stdout).toContain('one master: redis-aaaaa 10.0.0.11; verifying the rest');
-    expect(r.stdout).not.toContain('re-bootstrapping');
+    expect(r.stdout).not.toContain('starting afresh');
     expect(r.changes).toEqual([RELAUNCH_APPLY]);
     expect(r.stderr).toContain('last check: the master is redis-aaaaa 10.0.0.11; a sentinel names no master');
   });

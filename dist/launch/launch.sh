@@ -25,7 +25,7 @@ REDIS_REPLICAS='3'
 SENTINEL_REPLICAS='3'
 CLI='/etc/redis-sentinel/cli.sh'
 DATA_DIR='/redis-master-data'
-STEP_COUNT='9'
+STEP_COUNT='10'
 PASSWORD_BYTES='32'
 NAMESPACE=${NAMESPACE:-''}
 
@@ -45,7 +45,7 @@ NS_ARGS=()
 if [[ -n "${NAMESPACE:-}" ]]; then NS_ARGS=(--namespace "$NAMESPACE"); fi
 STARTED=$SECONDS
 LAUNCHED=no
-REBOOTSTRAP=no
+START_AFRESH=no
 DELETED_POD_IP=
 RANDOM_FILES=
 
@@ -109,7 +109,7 @@ detect_launched() {
   replicas=$(k get rc "$REDIS_RC" -o jsonpath='{.spec.replicas}' --ignore-not-found)
   if [[ "$replicas" =~ ^[0-9]+$ ]] && ((replicas > 1)); then
     LAUNCHED=yes
-    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; applying all but the bootstrap pod, then verifying only"
+    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; surveying, applying all but the bootstrap pod, then verifying"
   fi
 }
 
@@ -119,8 +119,15 @@ on_first_launch() { if [[ "$LAUNCHED" == no ]]; then "$@"; fi; }
 # on_relaunch COMMAND...: runs COMMAND only on a cluster that was launched before.
 on_relaunch() { if [[ "$LAUNCHED" == yes ]]; then "$@"; fi; }
 
-# on_rebootstrap COMMAND...: runs COMMAND only when relaunch_survey found the cluster lost.
-on_rebootstrap() { if [[ "$REBOOTSTRAP" == yes ]]; then "$@"; fi; }
+# starting_afresh: true when relaunch_survey found the cluster lost.
+starting_afresh() { [[ "$START_AFRESH" == yes ]]; }
+
+# launch_afresh: after the survey found the cluster lost and the controllers were deleted, the steps
+# of a first launch follow: the manifest makes the bootstrap pod the new Redis controller's one pod.
+launch_afresh() {
+  LAUNCHED=no
+  say "rc/$REDIS_RC, rc/$SENTINEL_RC and their pods are gone: launching afresh, as a first launch"
+}
 
 # secret_missing NAME: true when the Secret does not exist; says so when it does (it is never replaced).
 secret_missing() {
@@ -341,8 +348,8 @@ survey_verdict() {
 # relaunch_survey FOUND_SECONDS: prints what the pods say and what it means. When no Redis pod is a
 # master and none holds data, the pods get FOUND_SECONDS (their discovery timeout: within it a pod
 # founds, follows, or exits; docs/state-machine.md) to found a cluster themselves; only if they
-# have not, and a last survey still finds no master and no data, REBOOTSTRAP=yes: the bootstrap pod
-# starts a new, empty cluster. A cluster with a master or with data is never re-bootstrapped.
+# have not, and a last survey still finds no master and no data, START_AFRESH=yes: the bootstrap
+# pod starts a new, empty cluster. A cluster with a master or with data never starts afresh.
 relaunch_survey() {
   local wait=$1 deadline
   if [[ -n "${LAUNCH_MAX_WAIT_SECONDS:-}" ]] && ((LAUNCH_MAX_WAIT_SECONDS < wait)); then wait=$LAUNCH_MAX_WAIT_SECONDS; fi
@@ -361,9 +368,9 @@ relaunch_survey() {
   survey
   survey_verdict
   if lost; then
-    REBOOTSTRAP=yes
-    say 're-bootstrapping: no master anywhere and no pod holds data, so the bootstrap pod starts a new, empty cluster.'
-    say '  The data of the lost pods is gone (their volumes were emptyDir).'
+    START_AFRESH=yes
+    say "starting afresh: no master anywhere and no pod holds data, so rc/$REDIS_RC and rc/$SENTINEL_RC (with their pods) are"
+    say '  deleted and the bootstrap pod starts a new, empty cluster. The data of the lost pods is gone (emptyDir volumes).'
   fi
 }
 
@@ -391,27 +398,36 @@ if secret_missing 'redis-auth'; then
   remove_random_files
 fi
 
-step 2 'Apply the manifests in order'
+step 2 'On a relaunch: survey the pods; only if no master exists anywhere and no pod holds data, start afresh'
+if [[ "$LAUNCHED" == yes ]]; then
+  relaunch_survey 120
+  if starting_afresh; then
+    k delete rc redis redis-sentinel --ignore-not-found --wait=true --timeout=120s
+    launch_afresh
+  fi
+else
+  say 'skipped: a first launch'
+fi
+
+step 3 'Apply the manifests in order'
 on_first_launch k apply -f "$MANIFEST_DIR"/'redis-sentinel.k8s.yaml' -l app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis
 on_relaunch k apply -f "$MANIFEST_DIR"/'redis-sentinel.k8s.yaml' -l 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis,app.kubernetes.io/component!=bootstrap'
 
-step 3 'On a relaunch: survey the pods, and re-bootstrap only if no master exists anywhere and no pod holds data'
+step 4 'On a relaunch: wait until one master is named by every sentinel'
 if [[ "$LAUNCHED" == yes ]]; then
-  relaunch_survey 120
-  on_rebootstrap k apply -f "$MANIFEST_DIR"/'redis-sentinel.k8s.yaml' -l app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis,app.kubernetes.io/component=bootstrap
   wait_until 335 'exactly one Redis pod is a master and every sentinel names it' 'kubectl get pods -l name=redis; kubectl logs -l redis-sentinel=true -c sentinel; kubectl logs -l name=redis --all-containers' check_one_master
 else
   say 'skipped: a first launch'
 fi
 
-step 4 'Wait for the bootstrap master and its sentinel'
+step 5 'Wait for the bootstrap master and its sentinel'
 if [[ "$LAUNCHED" == no ]]; then
   wait_until 300 'pod/redis-master runs a master and its sentinel monitors it' 'kubectl describe pod redis-master; kubectl logs redis-master -c master; kubectl logs redis-master -c sentinel' check_bootstrap_master
 else
   say 'skipped: the cluster is already launched'
 fi
 
-step 5 'Scale both controllers to 3 redis and 3 sentinels'
+step 6 'Scale both controllers to 3 redis and 3 sentinels'
 if [[ "$LAUNCHED" == no ]]; then
   k scale rc redis --replicas=3
   k scale rc redis-sentinel --replicas=3
@@ -419,19 +435,19 @@ else
   say 'skipped: the cluster is already launched'
 fi
 
-step 6 'Wait until the replicas are in sync and the sentinels have quorum'
+step 7 'Wait until the replicas are in sync and the sentinels have quorum'
 wait_until 300 'at least 3 redis pods run and every replica is in sync with the master' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
 wait_until 300 'at least 3 sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
 
-step 7 'Delete the bootstrap pod'
+step 8 'Delete the bootstrap pod'
 note_deleted_pod_ip 'redis-master'
 k delete pod redis-master --ignore-not-found --wait=true --timeout=120s
 
-step 8 'Wait until a new master is elected and both controllers are back at full count'
+step 9 'Wait until a new master is elected and both controllers are back at full count'
 wait_until 335 'the sentinels agree on a new master among the pods of rc/redis' 'kubectl logs -l redis-sentinel=true -c sentinel; kubectl logs -l name=redis --all-containers' check_new_master
 wait_until 335 'at least 3 redis pods run and every replica is in sync with the master' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
 wait_until 335 'at least 3 sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
 wait_until 335 'rc/redis and rc/redis-sentinel have all their pods ready' 'kubectl get rc redis redis-sentinel; kubectl get pods' check_controllers_ready
 
-step 9 'Print where the master is'
+step 10 'Print where the master is'
 report_master

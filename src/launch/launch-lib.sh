@@ -14,7 +14,7 @@ NS_ARGS=()
 if [[ -n "${NAMESPACE:-}" ]]; then NS_ARGS=(--namespace "$NAMESPACE"); fi
 STARTED=$SECONDS
 LAUNCHED=no
-REBOOTSTRAP=no
+START_AFRESH=no
 DELETED_POD_IP=
 RANDOM_FILES=
 
@@ -78,7 +78,7 @@ detect_launched() {
   replicas=$(k get rc "$REDIS_RC" -o jsonpath='{.spec.replicas}' --ignore-not-found)
   if [[ "$replicas" =~ ^[0-9]+$ ]] && ((replicas > 1)); then
     LAUNCHED=yes
-    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; applying all but the bootstrap pod, then verifying only"
+    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; surveying, applying all but the bootstrap pod, then verifying"
   fi
 }
 
@@ -88,8 +88,15 @@ on_first_launch() { if [[ "$LAUNCHED" == no ]]; then "$@"; fi; }
 # on_relaunch COMMAND...: runs COMMAND only on a cluster that was launched before.
 on_relaunch() { if [[ "$LAUNCHED" == yes ]]; then "$@"; fi; }
 
-# on_rebootstrap COMMAND...: runs COMMAND only when relaunch_survey found the cluster lost.
-on_rebootstrap() { if [[ "$REBOOTSTRAP" == yes ]]; then "$@"; fi; }
+# starting_afresh: true when relaunch_survey found the cluster lost.
+starting_afresh() { [[ "$START_AFRESH" == yes ]]; }
+
+# launch_afresh: after the survey found the cluster lost and the controllers were deleted, the steps
+# of a first launch follow: the manifest makes the bootstrap pod the new Redis controller's one pod.
+launch_afresh() {
+  LAUNCHED=no
+  say "rc/$REDIS_RC, rc/$SENTINEL_RC and their pods are gone: launching afresh, as a first launch"
+}
 
 # secret_missing NAME: true when the Secret does not exist; says so when it does (it is never replaced).
 secret_missing() {
@@ -310,8 +317,8 @@ survey_verdict() {
 # relaunch_survey FOUND_SECONDS: prints what the pods say and what it means. When no Redis pod is a
 # master and none holds data, the pods get FOUND_SECONDS (their discovery timeout: within it a pod
 # founds, follows, or exits; docs/state-machine.md) to found a cluster themselves; only if they
-# have not, and a last survey still finds no master and no data, REBOOTSTRAP=yes: the bootstrap pod
-# starts a new, empty cluster. A cluster with a master or with data is never re-bootstrapped.
+# have not, and a last survey still finds no master and no data, START_AFRESH=yes: the bootstrap
+# pod starts a new, empty cluster. A cluster with a master or with data never starts afresh.
 relaunch_survey() {
   local wait=$1 deadline
   if [[ -n "${LAUNCH_MAX_WAIT_SECONDS:-}" ]] && ((LAUNCH_MAX_WAIT_SECONDS < wait)); then wait=$LAUNCH_MAX_WAIT_SECONDS; fi
@@ -330,9 +337,9 @@ relaunch_survey() {
   survey
   survey_verdict
   if lost; then
-    REBOOTSTRAP=yes
-    say 're-bootstrapping: no master anywhere and no pod holds data, so the bootstrap pod starts a new, empty cluster.'
-    say '  The data of the lost pods is gone (their volumes were emptyDir).'
+    START_AFRESH=yes
+    say "starting afresh: no master anywhere and no pod holds data, so rc/$REDIS_RC and rc/$SENTINEL_RC (with their pods) are"
+    say '  deleted and the bootstrap pod starts a new, empty cluster. The data of the lost pods is gone (emptyDir volumes).'
   fi
 }
 

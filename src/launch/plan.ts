@@ -13,11 +13,11 @@ const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
 /**
  * When a step or an apply runs. A launch is a relaunch when `rc/<redis>` is scaled above the one pod
- * its manifest starts with (the scale step ran before); a relaunch re-bootstraps only when its
- * survey found no master anywhere and no pod holding data, after giving the pods time to found a
- * cluster themselves.
+ * its manifest starts with (the scale step ran before). A relaunch whose survey finds the cluster
+ * lost (no master anywhere, no pod holding data, even after the pods had time to found a cluster
+ * themselves) starts afresh and runs the first launch's steps.
  */
-export type LaunchWhen = 'always' | 'first-launch' | 'relaunch' | 'rebootstrap';
+export type LaunchWhen = 'always' | 'first-launch' | 'relaunch';
 
 /** What the launch checks while it waits; each is a function of the launch script's library. */
 export type LaunchCheck =
@@ -40,17 +40,24 @@ export type LaunchAction =
   | { readonly type: 'create-secret'; readonly secret: string; readonly keys: readonly string[] }
   /**
    * `kubectl apply -f` a manifest file, only its objects that match `selector`: on a first launch
-   * all of the instance's, when it was launched before all but the bootstrap pod, and the bootstrap
-   * pod alone when a relaunch re-bootstraps a lost cluster.
+   * all of the instance's, when it was launched before all but the bootstrap pod.
    */
   | { readonly type: 'apply'; readonly file: string; readonly selector: string; readonly when: Exclude<LaunchWhen, 'always'> }
   /**
    * Print what every Redis pod (role, its master, keys or data files) and every sentinel (the master
    * it names) says, and what it means. When no Redis pod is a master and none holds data, give the
-   * pods `foundSeconds` to found a cluster themselves, survey again, and only then mark the cluster
-   * for re-bootstrapping. Otherwise say what is wrong and what to do: it never makes a master.
+   * pods `foundSeconds` to found a cluster themselves and survey again: a cluster still lost is
+   * marked to start afresh. Otherwise say what is wrong and what to do: it never makes a master.
    */
   | { readonly type: 'survey'; readonly foundSeconds: number }
+  /**
+   * Only for a cluster the survey found lost: `kubectl delete rc` both controllers (no Redis pod
+   * holds data or is a master; a sentinel may still name a master that is gone, which would keep
+   * a new bootstrap pod from founding), then go on as a first launch, whose manifest makes the
+   * bootstrap pod the re-created Redis controller's one pod, as the seed's order does (a bootstrap
+   * pod applied beside a full controller would be adopted by it and deleted as one pod too many).
+   */
+  | { readonly type: 'start-afresh'; readonly controllers: readonly string[]; readonly timeoutSeconds: number }
   /** `kubectl scale rc` a controller to a number of pods. */
   | { readonly type: 'scale'; readonly controller: string; readonly replicas: number }
   /** Poll a check until it holds, or fail after the timeout, saying what held last and where to look. */
@@ -64,7 +71,7 @@ export interface LaunchStep {
   readonly number: number;
   readonly title: string;
   /** When it runs: a relaunch skips the first launch's steps, and runs its survey. */
-  readonly when: Exclude<LaunchWhen, 'rebootstrap'>;
+  readonly when: LaunchWhen;
   readonly actions: readonly LaunchAction[];
 }
 
@@ -167,6 +174,14 @@ export function launchPlan(s: RedisSentinelSettings, manifests: readonly Manifes
       actions: [{ type: 'create-secret', secret: s.auth.secretName, keys: Object.values(s.auth.secretKeys) }],
     } satisfies StepOf] : []),
     {
+      title: 'On a relaunch: survey the pods; only if no master exists anywhere and no pod holds data, start afresh',
+      when: 'relaunch',
+      actions: [
+        { type: 'survey', foundSeconds: s.discoveryTimeoutSeconds },
+        { type: 'start-afresh', controllers: [n.redisController, n.sentinelController], timeoutSeconds: DELETE_SECONDS },
+      ],
+    },
+    {
       title: 'Apply the manifests in order',
       when: 'always',
       actions: manifests.flatMap((m): LaunchAction[] => [
@@ -175,19 +190,15 @@ export function launchPlan(s: RedisSentinelSettings, manifests: readonly Manifes
       ]),
     },
     {
-      title: 'On a relaunch: survey the pods, and re-bootstrap only if no master exists anywhere and no pod holds data',
+      title: 'On a relaunch: wait until one master is named by every sentinel',
       when: 'relaunch',
-      actions: [
-        { type: 'survey', foundSeconds: s.discoveryTimeoutSeconds },
-        ...manifests.map((m): LaunchAction => ({ type: 'apply', file: m.file, selector: `${instanceSelector},${COMPONENT_LABEL}=bootstrap`, when: 'rebootstrap' })),
-        {
-          type: 'wait',
-          until: 'exactly one Redis pod is a master and every sentinel names it',
-          timeoutSeconds: failoverSeconds,
-          hint: `${kubectlText(['get', 'pods', '-l', context.redisSelector], ns)}; ${sentinelLogs}; ${redisLogs}`,
-          condition: { type: 'one-master' },
-        },
-      ],
+      actions: [{
+        type: 'wait',
+        until: 'exactly one Redis pod is a master and every sentinel names it',
+        timeoutSeconds: failoverSeconds,
+        hint: `${kubectlText(['get', 'pods', '-l', context.redisSelector], ns)}; ${sentinelLogs}; ${redisLogs}`,
+        condition: { type: 'one-master' },
+      }],
     },
     {
       title: 'Wait for the bootstrap master and its sentinel',

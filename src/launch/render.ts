@@ -56,22 +56,21 @@ function scriptLines(a: LaunchAction): string[] {
     case 'wait': return [`wait_until ${a.timeoutSeconds} ${shq(a.until)} ${shq(a.hint)} ${checkCall(a.condition).join(' ')}`];
     case 'delete-pod': return [`note_deleted_pod_ip ${shq(a.pod)}`, kubectlLine(a)];
     case 'survey': return [`relaunch_survey ${a.foundSeconds}`];
+    case 'start-afresh': return ['if starting_afresh; then', `  ${kubectlLine(a)}`, '  launch_afresh', 'fi'];
     case 'report': return ['report_master'];
   }
 }
 
-/** The launch library's function that runs a command only when (the launch library sets LAUNCHED and REBOOTSTRAP). */
+/** The launch library's function that runs a command only when (detect_launched sets LAUNCHED; launch_afresh clears it). */
 const GUARD: Record<Exclude<LaunchWhen, 'always'>, string> = {
   'first-launch': 'on_first_launch',
   'relaunch': 'on_relaunch',
-  'rebootstrap': 'on_rebootstrap',
 };
 
 /** How the step list says when something runs. */
 const WHEN_TEXT: Record<Exclude<LaunchWhen, 'always'>, string> = {
   'first-launch': 'first launch only',
   'relaunch': 'when launched before',
-  'rebootstrap': 'only when the survey found no master anywhere and no pod holding data',
 };
 
 /** A person's reading of one action, with the kubectl command where there is one. */
@@ -85,7 +84,8 @@ export function describeAction(a: LaunchAction, namespace?: string): string {
       return text();
     case 'wait': return `wait up to ${a.timeoutSeconds}s until ${a.until}`;
     case 'survey': return 'print what each Redis pod (role, master, keys or data files) and each sentinel (the master it names) says, and what to do; '
-      + `when no pod is a master and none holds data, wait up to ${a.foundSeconds}s for the pods to found a cluster themselves, then re-bootstrap`;
+      + `when no pod is a master and none holds data, wait up to ${a.foundSeconds}s for the pods to found a cluster themselves`;
+    case 'start-afresh': return `only if the cluster is still lost (no master, no data): ${text()}, then the first launch's steps`;
     case 'report': return 'print the master pod and address that the sentinels agree on';
   }
 }

@@ -3,7 +3,8 @@
 // The fault scenarios' client, run inside the client pod like agent.js (which it leaves alone): a
 // writer that keeps, for every acknowledged write, when it was acknowledged and by which server, so
 // that a lost write can be placed against the fault that lost it, and a check of earlier writers'
-// keys. It prints one JSON line with its result.
+// keys. It prints one JSON line with its result. It logs in as an application does: with the client
+// password of its env (REDIS_PASSWORD), when there is one.
 //
 //   fault-agent.js writer PREFIX   ioredis through the sentinel Service, SET + WAIT 1 until "stop" on stdin
 //   fault-agent.js verify          reads [{ prefix, runs }] (writer results' `kept`) on stdin: which keys the master lacks
@@ -14,6 +15,7 @@ const resp = require('./resp');
 const SENTINEL_HOST = process.env.K8E_SENTINEL_HOST || 'redis-sentinel';
 const SENTINEL_PORT = Number(process.env.K8E_SENTINEL_PORT || 26379);
 const MASTER_NAME = process.env.K8E_MASTER_NAME || 'mymaster';
+const PASSWORD = process.env.REDIS_PASSWORD;
 /** A pause between two acknowledged writes longer than this is an outage in the writer's report. */
 const GAP_MS = 250;
 /** At most this many lost writes are listed one by one (all are counted). */
@@ -31,11 +33,22 @@ function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 /** @param {unknown} e */
 function message(e) { return /** @type {Error} */ (e).message; }
 
+/**
+ * resp.call, logged in with the client password when there is one.
+ * @param {string} host @param {number} port @param {Array<Array<string | number>>} commands @param {number} timeoutMs
+ */
+async function call(host, port, commands, timeoutMs) {
+  const auth = PASSWORD ? [['AUTH', PASSWORD]] : [];
+  const replies = await resp.call(host, port, [...auth, ...commands], timeoutMs);
+  if (auth.length && replies[0] !== 'OK') throw new Error(`login at ${host}:${port} refused`);
+  return replies.slice(auth.length);
+}
+
 /** The master the sentinel Service names, asked again for a while when nobody answers. */
 async function currentMaster(tries = 20) {
   for (let i = 1; ; i++) {
     try {
-      const addr = await resp.one(SENTINEL_HOST, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], 2000);
+      const [addr] = await call(SENTINEL_HOST, SENTINEL_PORT, [['SENTINEL', 'get-master-addr-by-name', MASTER_NAME]], 2000);
       if (Array.isArray(addr)) return { host: String(addr[0]), port: Number(addr[1]) };
     } catch { /* no sentinel answered */ }
     if (i >= tries) throw new Error(`no master named by ${SENTINEL_HOST}:${SENTINEL_PORT} after ${tries} tries`);
@@ -56,7 +69,7 @@ async function missing(m, prefix, runs) {
   const seqs = runs.flatMap(([first, n]) => Array.from({ length: n }, (_, i) => first + i));
   for (let i = 0; i < seqs.length; i += 500) {
     const chunk = seqs.slice(i, i + 500);
-    const [vals] = await resp.call(m.host, m.port, [['MGET', ...chunk.map((q) => `${prefix}:${q}`)]], 5000);
+    const [vals] = await call(m.host, m.port, [['MGET', ...chunk.map((q) => `${prefix}:${q}`)]], 5000);
     if (!Array.isArray(vals)) throw new Error(`MGET on ${m.host}: ${message(/** @type {Error} */ (vals))}`);
     vals.forEach((v, k) => { if (v === null) out.push(chunk[k]); });
   }
@@ -94,6 +107,8 @@ async function writer(prefix) {
   const r = new Redis({
     sentinels: [{ host: SENTINEL_HOST, port: SENTINEL_PORT }],
     name: MASTER_NAME,
+    password: PASSWORD,
+    sentinelPassword: PASSWORD,
     connectTimeout: 1000,
     commandTimeout: 1500,
     maxRetriesPerRequest: 0,

@@ -280,22 +280,27 @@ const FAULTS = {
   },
   'kill-thrice': {
     name: 'kill-thrice',
-    what: 'the master\'s redis-server SIGKILLed three times, 20 s apart, each time the master of the moment, each container restarting 15 s later',
+    what: 'a sentinel pod deleted (grace 0: its dead entry sets the janitors to work), then the master\'s redis-server SIGKILLed three times, 20 s apart, '
+      + 'each time the master of the moment, each container restarting 15 s later',
     settleMs: (b) => b.rejoinMs,
-    inject: async (emu) => {
+    inject: async (emu, { cs }) => {
       const t0 = Date.now();
+      const [sentinel] = (await sentinelPods(emu)).map((p) => p.name);
+      await emu.deletePods([sentinel], { gracePeriod: 0 });
+      // The others see it down after down-after; the first kill falls in the janitors' first rounds.
+      await s.sleep(cs.downAfterMs + 2000);
       /** @type {string[]} */
-      const hit = [];
-      let last = t0;
+      const hit = [`deleted ${sentinel}`];
+      let last = Date.now();
       for (let i = 0; i < 3; i++) {
         if (i) await s.sleep(Math.max(0, last + 20000 - Date.now()));
         const { master } = await roles(emu).catch(() => ({ master: null }));
         last = Date.now();
         if (!master) { hit.push('(no single master to kill)'); continue; }
         await killRedis(emu, master.pod, 15000);
-        hit.push(`${master.pod}@${Math.round((last - t0) / 1000)}s`);
+        hit.push(`killed ${master.pod}@${Math.round((last - t0) / 1000)}s`);
       }
-      return { t0, tEnd: last + 15000, failover: true, detail: `killed ${hit.join(', ')}` };
+      return { t0, tEnd: last + 15000, failover: true, detail: hit.join(', ') };
     },
   },
   'planned-delete': {

@@ -36,7 +36,7 @@ describe('dist/', () => {
     expect(top).toEqual(['redis-sentinel.k8s.yaml']);
     expect(Yaml.load(join(fresh, top[0])).map((d: any) => `${d.kind}/${d.metadata.name}`)).toEqual([
       'ConfigMap/redis-config', 'NetworkPolicy/redis', 'PodDisruptionBudget/redis', 'PodDisruptionBudget/redis-sentinel',
-      'Pod/redis-master', 'Service/redis-sentinel', 'ReplicationController/redis', 'ReplicationController/redis-sentinel',
+      'Pod/redis-master', 'Service/redis-sentinel', 'Service/redis-headless', 'ReplicationController/redis', 'ReplicationController/redis-sentinel',
     ]);
   });
 

@@ -5,8 +5,8 @@ import { join } from 'path';
 import * as api from '../src';
 
 const EXPECTED = [
-  'DEFAULTS', 'RedisController', 'RedisMasterPod', 'RedisSentinel', 'RedisSentinelConfig', 'RedisSentinelDisruptionBudgets',
-  'RedisSentinelNetworkPolicy', 'RedisSentinelPropError', 'SentinelController', 'SentinelService', 'launchPlan',
+  'DEFAULTS', 'RedisController', 'RedisDisruptionBudget', 'RedisHeadlessService', 'RedisMasterPod', 'RedisSentinel', 'RedisSentinelConfig',
+  'RedisSentinelNetworkPolicy', 'RedisSentinelPropError', 'SentinelController', 'SentinelDisruptionBudget', 'SentinelService', 'launchPlan',
   'renderLaunchScript', 'renderStepsJson', 'renderStepsMarkdown', 'resolveSettings', 'writeLaunch',
 ];
 

@@ -1,12 +1,12 @@
 // Every shell script passes shellcheck: the entry scripts (POSIX sh), the launch library and the
 // rendered launch scripts (bash). .ci/run installs shellcheck with apt.
 import { execFileSync, spawnSync } from 'child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
 import { launchPlan, RedisSentinel, renderLaunchScript } from '../src';
-import { SCRIPTS_DIR } from '../src/scripts';
+import { SCRIPT_FILES, SCRIPTS_DIR } from '../src/pod-scripts';
 
 const ROOT = join(__dirname, '..');
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
@@ -21,8 +21,25 @@ describe('shellcheck', () => {
     if (!hasShellcheck) throw new Error('shellcheck is not installed: apt-get install shellcheck (.ci/run does)');
   });
 
-  test.each(readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.sh')))('entry script %s is clean as POSIX sh', (file) => {
+  test.each([...SCRIPT_FILES])('entry script %s is clean as POSIX sh', (file) => {
     expect(shellcheck(['-s', 'sh', '-x', file], SCRIPTS_DIR)).toEqual({ status: 0, out: '' });
+  });
+
+  test('every script beside the loader ships in the ConfigMap, and is checked above', () => {
+    expect(readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith('.sh')).sort()).toEqual([...SCRIPT_FILES].sort());
+  });
+
+  test('every module a script sources ships in the ConfigMap, with a shellcheck source directive', () => {
+    for (const file of SCRIPT_FILES) {
+      const lines = readFileSync(join(SCRIPTS_DIR, file), 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        const sourced = /^\. "(?:\$CONFIG_DIR|\$\{CONFIG_DIR:-[^}]*\})\/([^"/]+)"$/.exec(line)?.[1];
+        if (!sourced && /^\s*\. /.test(line)) throw new Error(`${file}:${i + 1} sources something other than "$CONFIG_DIR/<file>": ${line}`);
+        if (!sourced || sourced === 'cluster.env') return; // cluster.env is rendered, not a script file
+        expect(SCRIPT_FILES).toContain(sourced);
+        expect(`${file}:${i}: ${lines[i - 1]}`).toBe(`${file}:${i}: # shellcheck source=${sourced}`);
+      });
+    }
   });
 
   test('the launch library is clean as bash', () => {

@@ -5,7 +5,7 @@ const { join } = require('path');
 
 const root = join(__dirname, '..');
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
-for (const dir of ['src/scripts', 'src/launch']) {
+for (const dir of ['src/pod-scripts', 'src/launch']) {
   mkdirSync(join(root, 'lib', dir), { recursive: true });
   for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith('.sh'))) {
     copyFileSync(join(root, dir, f), join(root, 'lib', dir, f));

@@ -3,7 +3,8 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { connectionEnv, ConnectionEnvOptions } from './client-env';
 import { RedisSentinelConfig } from './config-map';
-import { RedisSentinelDisruptionBudgets } from './disruption-budgets';
+import { RedisDisruptionBudget, SentinelDisruptionBudget } from './disruption-budgets';
+import { RedisHeadlessService } from './headless-service';
 import { RedisMasterPod } from './master-pod';
 import { RedisSentinelNetworkPolicy } from './network-policy';
 import { IPodSelectorPeer, PeerPodSelectorConfig, podSelectorConfig } from './peer';
@@ -11,7 +12,7 @@ import { RedisSentinelProps } from './props';
 import { RedisController } from './redis-controller';
 import { SentinelController } from './sentinel-controller';
 import { SentinelService } from './sentinel-service';
-import { RedisSentinelPropError, RedisSentinelSettings, settingsIn } from './settings';
+import { RedisSentinelPropError, RedisSentinelSettings, resolvedProps, settingsIn } from './settings';
 
 /**
  * Redis with Sentinel failover, the classic Kubernetes way: a bootstrap pod (master + sentinel), the
@@ -35,15 +36,20 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
   /** The master name to ask the sentinels for. */
   public readonly masterName: string;
 
+  // The parts are the Kubernetes objects themselves, direct children of the instance: a lean
+  // construct tree keeps cdk8s' synth passes short (docs/benchmarks.md, synth at scale).
   public readonly config: RedisSentinelConfig;
   /** The bootstrap pod: the first master and sentinel, deleted by the launch once the controllers took over. */
   public readonly bootstrapPod: RedisMasterPod;
   public readonly sentinelService: SentinelService;
+  /** The headless Service over the Redis pods, for discovery without the sentinels. */
+  public readonly headlessService: RedisHeadlessService;
   public readonly redisController: RedisController;
   public readonly sentinelController: SentinelController;
   /** The NetworkPolicy; undefined with `networkPolicy: false`. */
   public readonly networkPolicy?: RedisSentinelNetworkPolicy;
-  public readonly disruptionBudgets: RedisSentinelDisruptionBudgets;
+  public readonly redisDisruptionBudget: RedisDisruptionBudget;
+  public readonly sentinelDisruptionBudget: SentinelDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
     super(scope, id);
@@ -53,13 +59,16 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
 
     // Created in apply order (a chart lists its objects in creation order): the configuration and the
     // policies first, then the seed's order: the bootstrap pod, the Service, the two controllers.
-    this.config = new RedisSentinelConfig(this, 'Config', props);
-    if (s.networkPolicy) this.networkPolicy = new RedisSentinelNetworkPolicy(this, 'NetworkPolicy', props);
-    this.disruptionBudgets = new RedisSentinelDisruptionBudgets(this, 'DisruptionBudgets', props);
-    this.bootstrapPod = new RedisMasterPod(this, 'MasterPod', props);
-    this.sentinelService = new SentinelService(this, 'SentinelService', props);
-    this.redisController = new RedisController(this, 'RedisController', props);
-    this.sentinelController = new SentinelController(this, 'SentinelController', props);
+    const parts = resolvedProps(s);
+    this.config = new RedisSentinelConfig(this, 'Config', parts);
+    if (s.networkPolicy) this.networkPolicy = new RedisSentinelNetworkPolicy(this, 'NetworkPolicy', parts);
+    this.redisDisruptionBudget = new RedisDisruptionBudget(this, 'RedisDisruptionBudget', parts);
+    this.sentinelDisruptionBudget = new SentinelDisruptionBudget(this, 'SentinelDisruptionBudget', parts);
+    this.bootstrapPod = new RedisMasterPod(this, 'MasterPod', parts);
+    this.sentinelService = new SentinelService(this, 'SentinelService', parts);
+    this.headlessService = new RedisHeadlessService(this, 'HeadlessService', parts);
+    this.redisController = new RedisController(this, 'RedisController', parts);
+    this.sentinelController = new SentinelController(this, 'SentinelController', parts);
 
     this.sentinelHost = s.namespace === undefined ? s.names.sentinelService : `${s.names.sentinelService}.${s.namespace}.svc`;
     this.sentinelPort = s.sentinelPort;
@@ -116,7 +125,7 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
 function claims(s: RedisSentinelSettings): string[] {
   const n = s.names;
   return [
-    `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`,
+    `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`, `Service/${n.headlessService}`,
     `ReplicationController/${n.redisController}`, `ReplicationController/${n.sentinelController}`,
     `NetworkPolicy/${n.networkPolicy}`, `PodDisruptionBudget/${n.redisDisruptionBudget}`,
     `PodDisruptionBudget/${n.sentinelDisruptionBudget}`,
@@ -126,18 +135,26 @@ function claims(s: RedisSentinelSettings): string[] {
   ];
 }
 
+/** What the instances of each chart claim: one map per chart, so each new instance checks in O(1). */
+const claimsByChart = new WeakMap<Chart, Map<string, RedisSentinel>>();
+
 /** Two instances in one namespace of one chart must not share a name or a selector. */
 function checkNoCollision(self: RedisSentinel): void {
   const chart = Chart.of(self);
-  const mine = new Set(claims(self.settings));
-  for (const other of chart.node.findAll()) {
-    if (other === self || !(other instanceof RedisSentinel)) continue;
-    if (other.settings.namespace !== self.settings.namespace) continue;
-    const clash = claims(other.settings).find((c) => mine.has(c));
-    if (clash) {
+  let claimed = claimsByChart.get(chart);
+  if (!claimed) {
+    claimed = new Map();
+    claimsByChart.set(chart, claimed);
+  }
+  const ns = self.settings.namespace ?? '';
+  const mine = claims(self.settings).map((c) => `${ns}/${c}`);
+  for (const c of mine) {
+    const other = claimed.get(c);
+    if (other) {
       throw new RedisSentinelPropError('name', self.settings.names.instance,
-        `it collides with the RedisSentinel '${other.node.path}' (name '${other.settings.names.instance}') in the same namespace: both claim ${clash}`,
+        `it collides with the RedisSentinel '${other.node.path}' (name '${other.settings.names.instance}') in the same namespace: both claim ${c.slice(ns.length + 1)}`,
         'give each instance in a namespace a distinct name whose derived names do not overlap, e.g. \'redis\' and \'cache\'');
     }
   }
+  for (const c of mine) claimed.set(c, self);
 }

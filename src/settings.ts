@@ -13,6 +13,11 @@ export interface ResolvedNames {
   /** The bootstrap pod (the seed's `redis-master`): the first master and first sentinel. */
   readonly bootstrapPod: string;
   readonly sentinelService: string;
+  /**
+   * The headless Service `<name>-headless` over the Redis pods (ready or not): its DNS name lists
+   * every Redis pod, so pods and sentinels can find each other when no sentinel answers.
+   */
+  readonly headlessService: string;
   readonly redisController: string;
   readonly sentinelController: string;
   /** The NetworkPolicy over every pod of the instance. */
@@ -22,7 +27,8 @@ export interface ResolvedNames {
   readonly sentinelDisruptionBudget: string;
 }
 
-type Labels = Readonly<Record<string, string>>;
+/** Kubernetes labels, or a label selector's matchLabels. */
+export type Labels = Readonly<Record<string, string>>;
 
 /** What an object is part of, in the `app.kubernetes.io/component` label. */
 export type Component = 'config' | 'bootstrap' | 'redis' | 'sentinel' | 'network';
@@ -184,6 +190,7 @@ const INT32_MAX = 2 ** 31 - 1;
 /** Ports below 1024 need a capability that the containers drop. */
 const MIN_PORT = 1024;
 const SENTINEL_SUFFIX = '-sentinel';
+const HEADLESS_SUFFIX = '-headless';
 const CLIENT_SUFFIX = '-client';
 const MAX_NAME = 63;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -303,6 +310,7 @@ export function resolveSettings(props: RedisSentinelProps = {}, options: Resolve
     configMap: `${instance}-config`,
     bootstrapPod: `${instance}-master`,
     sentinelService: sentinelName,
+    headlessService: `${instance}${HEADLESS_SUFFIX}`,
     redisController: instance,
     sentinelController: sentinelName,
     networkPolicy: instance,
@@ -585,10 +593,22 @@ function show(value: unknown): string {
   }
 }
 
+/** Where the composite puts its resolved settings for its parts (a symbol: no prop can collide). */
+const RESOLVED = Symbol.for('cdk8s-redis-sentinel.settings');
+
+/**
+ * Props that carry settings already resolved: the composite resolves its props once and hands each
+ * part these, so that a thousand instances are not resolved eight times each.
+ */
+export function resolvedProps(s: RedisSentinelSettings): RedisSentinelProps {
+  return { [RESOLVED]: s } as RedisSentinelProps;
+}
+
 /**
  * The settings of a construct's props where it stands: the `namespace` prop falls back to the
- * namespace of its chart.
+ * namespace of its chart. Props from `resolvedProps` are used as they are.
  */
 export function settingsIn(scope: IConstruct, props: RedisSentinelProps | undefined, options: Omit<ResolveOptions, 'chartNamespace'> = {}): RedisSentinelSettings {
-  return resolveSettings(props, { ...options, chartNamespace: Chart.of(scope).namespace });
+  const resolved = (props as { [RESOLVED]?: RedisSentinelSettings } | undefined)?.[RESOLVED];
+  return resolved ?? resolveSettings(props, { ...options, chartNamespace: Chart.of(scope).namespace });
 }

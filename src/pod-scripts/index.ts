@@ -1,8 +1,14 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 
-/** The entry scripts, shipped to the pods in the ConfigMap under these keys. */
-export const SCRIPT_FILES = ['common.sh', 'entrypoint.sh', 'probe.sh', 'cli.sh'] as const;
+/**
+ * The entry scripts and the modules they source from the config dir, shipped to the pods in the
+ * ConfigMap under these keys (README.md beside this file maps them).
+ */
+export const SCRIPT_FILES = [
+  'common.sh', 'discovery.sh', 'follow.sh', 'janitor.sh', // modules
+  'entrypoint.sh', 'probe.sh', 'cli.sh', // what containers, probes and the launch script run
+] as const;
 export type ScriptFile = typeof SCRIPT_FILES[number];
 
 let loaded: Readonly<Record<ScriptFile, string>> | undefined;

@@ -12,7 +12,7 @@ ROLE=probe
 
 case ${1:-} in
   redis-ready)
-    info=$(rcli "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
+    info=$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
     role=$(printf '%s\n' "$info" | info_field role)
     case $role in
       master) exit 0 ;;
@@ -25,7 +25,7 @@ case ${1:-} in
     esac
     ;;
   sentinel-ready)
-    addr=$(rcli "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
+    addr=$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
     valid_addr "$addr" || { echo "sentinel does not monitor $MASTER_NAME yet"; exit 1; }
     ;;
   *)

@@ -298,8 +298,11 @@ describeE2E('the pod emulator', () => {
     expect((await k('apply', '-f', 'dns')).code).toBe(0);
     await ready('dns-0', 'dns-client', 'dns-isolated');
     const inPod = async (pod: string, script: string) => (await k('exec', pod, '--', 'sh', '-c', script)).stdout;
-    /** The addresses a name resolves to in dns-client, sorted ('' when it does not resolve). */
-    const addrs = async (name: string) => [...new Set((await inPod('dns-client', `getent ahostsv4 ${name}`)).split('\n').filter(Boolean).map((l: string) => l.split(/\s+/)[0]))].sort().join(' ');
+    /** The addresses each name resolves to in dns-client, sorted ('' when it does not resolve), in one exec. */
+    const resolveAll = async (names: string[]) => (await inPod('dns-client', names.map((n) => `getent ahostsv4 ${n}; echo --`).join('; ')))
+      .split('--\n').slice(0, names.length)
+      .map((out: string) => [...new Set(out.split('\n').filter(Boolean).map((l: string) => l.split(/\s+/)[0]))].sort().join(' '));
+    const addrs = async (name: string) => (await resolveAll([name]))[0];
     const ip0 = await jsonpath('pod dns-0', '{.status.podIP}');
     const ip1 = await jsonpath('pod dns-1', '{.status.podIP}');
     const clusterIP = await jsonpath('svc dns-svc', '{.spec.clusterIP}');
@@ -309,12 +312,12 @@ describeE2E('the pod emulator', () => {
     // A Service by each of its names, through the search path (dns-client may send DNS only: the
     // name server counts as a kube-dns pod for its policy).
     const svcNames = ['dns-svc', 'dns-svc.default', 'dns-svc.default.svc', 'dns-svc.default.svc.cluster.local'];
-    expect(await Promise.all(svcNames.map(addrs))).toEqual(svcNames.map(() => clusterIP));
+    expect(await resolveAll(svcNames)).toEqual(svcNames.map(() => clusterIP));
     // Headless: ready endpoints only, unless publishNotReadyAddresses; hostname records of endpoints.
-    const headless = async () => ({
-      ready: await addrs('dns-headless'), all: await addrs('dns-all'),
-      pod0: await addrs('dns-0.dns-headless'), pod1: await addrs('dns-1.dns-headless'),
-    });
+    const headless = async () => {
+      const [ready, all, pod0, pod1] = await resolveAll(['dns-headless', 'dns-all', 'dns-0.dns-headless', 'dns-1.dns-headless']);
+      return { ready, all, pod0, pod1 };
+    };
     expect(await headless()).toEqual({ ready: ip0, all: [ip0, ip1].sort().join(' '), pod0: ip0, pod1: '' });
     await inPod('dns-1', 'touch /tmp/ready');
     const both = [ip0, ip1].sort().join(' ');

@@ -4,7 +4,8 @@
 // controls. The parts never require one another; each gets the narrow interfaces of types.d.ts:
 //   store.js        the objects (a read-only StoreView for everyone but the cluster and the runtime)
 //   events.js       events.log and the change signal (EventSink)
-//   network/        ClusterIPs, pod network namespaces, per-pod nft DNAT and hosts files, cuts
+//   network/        ClusterIPs, pod network namespaces, per-pod nft tables (Service DNAT,
+//                   NetworkPolicy, cuts and splits), the name server (dnsmasq)
 //   runtime/        pods: volumes, sandbox, containers, env, probes, deletion (PodControl)
 //   controllers/    one controller per kind, reconciled every second and when pods change
 // It runs inside the run's node network namespace (which holds the pod bridge), so it can reach
@@ -51,7 +52,7 @@ class Cluster {
       changed: () => this.events.changed(),
       podsChanged: () => this.reconcile(),
     };
-    this.network = new Network({ store: this.store, sink });
+    this.network = new Network({ store: this.store, sink, stateDir });
     this.runtime = new PodRuntime({
       stateDir, prefix, store: this.store, sink, network: this.network,
       backoffScale: Number(process.env.K8E_BACKOFF_SCALE || '1'),

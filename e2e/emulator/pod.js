@@ -129,6 +129,9 @@ class Pod {
 
   get terminating() { return this.deletionTimestamp !== null; }
 
+  /** The pod's host name: spec.hostname, or its name. */
+  get hostname() { return this.spec.hostname || this.name; }
+
   /** Ready as a Service and a controller count it. */
   get isReady() {
     return this.phase === 'Running' && !this.terminating && this.containers.every((c) => c.ready);

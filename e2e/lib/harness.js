@@ -10,6 +10,7 @@ const path = require('path');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
 const { MOUNT_POINTS_LIST } = require('../emulator/runtime/volumes');
+const { findDnsmasq } = require('../emulator/network/dns');
 
 const E2E_DIR = path.resolve(__dirname, '..');
 const BIN_DIR = path.join(E2E_DIR, 'bin');
@@ -48,6 +49,7 @@ function canRun() {
   for (const tool of ['ip', 'nft', 'nsenter', 'unshare', 'redis-server', 'redis-sentinel', 'redis-cli', 'timeout']) {
     try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { return `needs ${tool} on PATH`; }
   }
+  if (!findDnsmasq()) return 'needs dnsmasq, the pods\' name server (Debian: dnsmasq-base)';
   return null;
 }
 

@@ -47,7 +47,7 @@ class Cluster {
    * @param {object} p
    * @param {string} p.stateDir the run's state directory (events.log, pods/)
    * @param {string} p.prefix the run's namespace prefix (k8e-<id>)
-   * @param {Array<{ name: string, zone: string }>} [p.nodes] the emulated nodes (three without: nodes/nodes.js)
+   * @param {import('./nodes/nodes').NodeSpec[]} [p.nodes] the emulated nodes (three without: nodes/nodes.js)
    */
   constructor({ stateDir, prefix, nodes }) {
     fs.mkdirSync(path.join(stateDir, 'pods'), { recursive: true });

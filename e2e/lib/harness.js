@@ -11,6 +11,7 @@ const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
 const { MOUNT_POINTS_LIST } = require('../emulator/runtime/volumes');
 const { findDnsmasq } = require('../emulator/network/dns');
+const { DEFAULT_NODES } = require('../emulator/nodes/nodes');
 
 const E2E_DIR = path.resolve(__dirname, '..');
 const BIN_DIR = path.join(E2E_DIR, 'bin');
@@ -127,7 +128,19 @@ function installHooks() {
  * @typedef {{ [field: string]: any }} Answer the daemon's `result` message
  */
 
-/** @typedef {{ name: string, zone: string }} NodeSpec an emulated node */
+/** @typedef {import('../emulator/nodes/nodes').NodeSpec} NodeSpec an emulated node */
+
+/**
+ * A node for the tests' client pod alone (fixtures/client-pod.yaml prefers the label and tolerates
+ * the taint; nothing else does): `Emulator.start({ nodes: [...DEFAULT_NODES, CLIENT_NODE] })` keeps
+ * the client out of the way of node faults and drains of the nodes under test. It is in zone
+ * k8e-zone-a, beside k8e-node-a, so that it adds no zone of its own to topology spreading.
+ * @type {NodeSpec}
+ */
+const CLIENT_NODE = {
+  name: 'k8e-node-client', zone: 'k8e-zone-a',
+  labels: { 'k8e.io/test-client': 'true' }, taints: [{ key: 'k8e.io/test-client', value: 'true', effect: 'NoSchedule' }],
+};
 
 class Emulator {
   /** @param {NodeSpec[] | undefined} [nodes] */
@@ -423,4 +436,4 @@ class Emulator {
   }
 }
 
-module.exports = { Emulator, canRun, sweepStale, BIN_DIR, E2E_DIR };
+module.exports = { Emulator, canRun, sweepStale, BIN_DIR, E2E_DIR, DEFAULT_NODES, CLIENT_NODE };

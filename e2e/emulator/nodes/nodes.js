@@ -22,7 +22,13 @@ const { nodeIP } = require('../addresses');
 /** @typedef {import('kubernetes-models/v1').IToleration} Toleration */
 /** @typedef {import('../pod').Pod} Pod */
 
-/** The node a run has without `Emulator.start({ nodes })`: three nodes, one zone each. */
+/**
+ * An emulated node as a run asks for it: a name, a zone, and optionally more labels and taints of
+ * its own from the start.
+ * @typedef {{ name: string, zone: string, labels?: Record<string, string>, taints?: Array<{ key: string, value?: string, effect: string }> }} NodeSpec
+ */
+
+/** The nodes a run has without `Emulator.start({ nodes })`: three nodes, one zone each. @type {NodeSpec[]} */
 const DEFAULT_NODES = [
   { name: 'k8e-node-a', zone: 'k8e-zone-a' },
   { name: 'k8e-node-b', zone: 'k8e-zone-b' },
@@ -79,7 +85,7 @@ class Nodes {
    * @param {import('../types').StoreView} p.store
    * @param {import('../types').PodControl} p.pods
    * @param {import('../types').PodLifecycleSink} p.sink
-   * @param {Array<{ name: string, zone: string }>} [p.specs] the run's nodes (DEFAULT_NODES without)
+   * @param {NodeSpec[]} [p.specs] the run's nodes (DEFAULT_NODES without)
    */
   constructor({ store, pods, sink, specs = DEFAULT_NODES }) {
     this.store = store;
@@ -91,8 +97,8 @@ class Nodes {
       if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.name) || !s.zone) throw new Error(`node ${JSON.stringify(s)}: needs a DNS-1123 name and a zone`);
       /** @type {NodeState} */
       const node = {
-        name: s.name, ip: nodeIP(i), taints: [], unschedulable: false, ready: true, lostAt: null,
-        labels: { [HOSTNAME_LABEL]: s.name, [ZONE_LABEL]: s.zone, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
+        name: s.name, ip: nodeIP(i), taints: (s.taints || []).map(checkTaint), unschedulable: false, ready: true, lostAt: null,
+        labels: { ...(s.labels || {}), [HOSTNAME_LABEL]: s.name, [ZONE_LABEL]: s.zone, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' },
       };
       return {
         kind: 'Node', ns: '', name: s.name, uid: crypto.randomUUID(), created: now(),

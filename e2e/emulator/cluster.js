@@ -266,7 +266,11 @@ class Cluster {
     try {
       for (let pass = 0; ; pass++) {
         this.reconcileAgain = false;
-        for (const c of this.controllers) c.reconcile();
+        for (const c of this.controllers) {
+          // A controller that throws (a manifest field it does not know) must not take the daemon,
+          // and every pod with it, down: events.log says what happened.
+          try { c.reconcile(); } catch (e) { this.event(`reconcile ${c.constructor.name}: ${/** @type {Error} */ (e).stack}`); }
+        }
         if (!this.reconcileAgain || this.closed) break;
         // Each pass acts on what the last one left: a few settle it. More is a controller that
         // keeps acting; the next tick tries again rather than hanging the daemon.

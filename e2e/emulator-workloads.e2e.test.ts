@@ -16,6 +16,9 @@ const describeE2E = skipReason ? describe.skip : describe;
 if (skipReason) test.skip(`emulator workload tests skipped: ${skipReason}`, () => undefined);
 
 const FIXTURES = path.join(__dirname, 'fixtures');
+/** The temporary directories of fixture variants, removed at the end. */
+const variantDirs: string[] = [];
+afterAll(() => { for (const d of variantDirs) fs.rmSync(d, { recursive: true, force: true }); });
 
 /** The commands of one emulator run, for the tests below. */
 function kubectlOf(emu: any) {
@@ -31,6 +34,7 @@ function kubectlOf(emu: any) {
   /** A copy of a fixture with some text replaced (a new template, strategy, …), in a temporary file. */
   const variant = (fixture: string, edit: (text: string) => string) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8e-variant-'));
+    variantDirs.push(dir);
     const file = path.join(dir, path.basename(fixture));
     const text = fs.readFileSync(path.join(FIXTURES, fixture), 'utf8');
     fs.writeFileSync(file, edit(text));

@@ -1,9 +1,10 @@
-export type { RedisSentinelProps, RedisSentinelAuthProps, ControllerProps } from './props';
+export type { RedisSentinelProps, RedisSentinelAuthProps, ControllerProps, RedisSentinelStatefulSetProps, PodToleration } from './props';
+export { SentinelPlacement, PodAntiAffinity, VolumeRetention } from './props';
 export type {
   RedisSentinelSettings, ResolvedNames, ResolvedLabels, ResolvedResources, ResolvedContainers, ResolvedAuth, ResolveOptions, Component,
-  AuthUser, Labels,
+  AuthUser, Labels, Topology, ResolvedStatefulSet,
 } from './settings';
-export { RedisSentinelPropError, resolveSettings, DEFAULTS } from './settings';
+export { RedisSentinelPropError, resolveSettings, resolveStatefulSetSettings, DEFAULTS } from './settings';
 export type { IPodSelectorPeer, PeerPodSelectorConfig } from './peer';
 export { RedisSentinelNetworkPolicy } from './network-policy';
 export { RedisDisruptionBudget, SentinelDisruptionBudget } from './disruption-budgets';
@@ -20,3 +21,6 @@ export { launchPlan } from './launch/plan';
 export { renderLaunchScript, renderStepsJson, renderStepsMarkdown } from './launch/render';
 export type { WrittenLaunch } from './launch/write';
 export { writeLaunch } from './launch/write';
+export { RedisSentinelStatefulSet } from './statefulset/redis-sentinel-stateful-set';
+export { RedisStatefulSet } from './statefulset/redis-stateful-set';
+export { SentinelStatefulSet } from './statefulset/sentinel-stateful-set';

@@ -195,6 +195,24 @@ async function killRedis(emu, pod, holdRestartMs) {
   if (killed.length !== 1) throw new Error(`kill of redis-server in ${pod} signalled ${killed.length} processes`);
 }
 
+/**
+ * Splits the network for down-after + failover-timeout (a failover's time on the majority side),
+ * then heals it: on one side the pods that `side` picks, on the other every other pod.
+ * @param {Emulator} emu
+ * @param {Bounds} b
+ * @param {(master: RedisState, replicas: RedisState[]) => string[]} side
+ * @returns {Promise<Injection>}
+ */
+async function cutOff(emu, b, side) {
+  const { master, replicas } = await roles(emu);
+  const pods = side(master, replicas);
+  const t0 = Date.now();
+  await emu.split(pods);
+  await s.sleep(b.failoverMs);
+  await emu.heal();
+  return { t0, tEnd: Date.now(), pod: master.pod, ip: master.ip, failover: true, detail: `cut ${pods.join(', ')} off` };
+}
+
 /** How long a frozen master stays frozen (issue 8 §1: a stalled VM or a long fork). */
 const FREEZE_MS = 20000;
 
@@ -217,30 +235,18 @@ const FAULTS = {
     name: 'cut-master',
     what: 'the master pod alone cut off from every other pod for down-after + failover-timeout, then healed',
     settleMs: (b) => b.rejoinMs,
-    inject: async (emu, { b }) => {
-      const { master } = await roles(emu);
-      const t0 = Date.now();
-      await emu.split([master.pod]);
-      await s.sleep(b.failoverMs);
-      await emu.heal();
-      return { t0, tEnd: Date.now(), pod: master.pod, ip: master.ip, failover: true, detail: `cut ${master.pod} off` };
-    },
+    inject: async (emu, { b }) => cutOff(emu, b, (master) => [master.pod]),
   },
   'cut-minority': {
     name: 'cut-minority',
     what: 'the master, one replica and the client pod cut off from the rest (a minority that still has clients) for down-after + failover-timeout, then healed',
     settleMs: (b) => b.rejoinMs,
     inject: async (emu, { b }) => {
-      const { master, replicas } = await roles(emu);
-      const side = [master.pod, replicas[0].pod, s.CLIENT_POD];
-      const t0 = Date.now();
-      await emu.split(side);
-      await s.sleep(b.failoverMs);
-      await emu.heal();
+      const inj = await cutOff(emu, b, (master, replicas) => [master.pod, replicas[0].pod, s.CLIENT_POD]);
       // Writes the minority side acknowledged before it could know it was cut off are lost when
       // the majority promotes a replica that never saw them: what asynchronous replication with
       // WAIT 1 cannot promise (docs/reliability.md). From fenceMs on, none may be acknowledged.
-      return { t0, tEnd: Date.now(), pod: master.pod, ip: master.ip, failover: true, lossFreeAfter: t0 + b.fenceMs, fencedFrom: t0 + b.fenceMs, detail: `cut ${side.join(', ')} off` };
+      return { ...inj, lossFreeAfter: inj.t0 + b.fenceMs, fencedFrom: inj.t0 + b.fenceMs };
     },
   },
   'kill': {

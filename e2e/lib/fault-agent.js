@@ -20,6 +20,8 @@ const PASSWORD = process.env.REDIS_PASSWORD;
 const GAP_MS = 250;
 /** At most this many lost writes are listed one by one (all are counted). */
 const LIST_LOST = 2000;
+/** Acknowledgements are counted per slot of this many ms (`acks`), to find the first after any moment. */
+const ACK_SLOT_MS = 100;
 
 /**
  * @typedef {[number, number]} Run acknowledged sequence numbers first..first+count-1
@@ -160,6 +162,13 @@ async function writer(prefix) {
     if (t - prev > GAP_MS) gaps.push({ from: prev, to: t, ms: t - prev });
     prev = t;
   }
+  /** @type {Array<[number, number]>} [slot start, acknowledgements in it], the slots that had any */
+  const acks = [];
+  for (const t of ackedAt) {
+    const slot = t - (t % ACK_SLOT_MS);
+    const last = acks[acks.length - 1];
+    if (last && last[0] === slot) last[1]++; else acks.push([slot, 1]);
+  }
   const runs = toRuns(ackedSeq);
   /** The acknowledged writes that are still there at the end (all of them when that is unknown): what later checks expect to stay. */
   let kept = runs;
@@ -178,7 +187,7 @@ async function writer(prefix) {
     lostWrites = ackedSeq.flatMap((q, i) => (gone.has(q) ? [{ seq: q, t: ackedAt[i], via: ackedVia[i] }] : [])).slice(0, LIST_LOST);
   } catch (e) { verifyError = message(e); }
   return {
-    prefix, started, stopped, attempted: seq, acked: ackedSeq.length, masterOnly, errors, byServer, gaps, kept,
+    prefix, started, stopped, attempted: seq, acked: ackedSeq.length, masterOnly, errors, byServer, gaps, acks, kept,
     lost, lostWrites, verifiedOn, verifyError,
   };
 }

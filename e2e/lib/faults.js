@@ -182,9 +182,10 @@ async function roles(emu) {
 /**
  * What an injection did: when it began (t0) and ended (tEnd: thaw, heal, the restart the kill
  * allowed; t0 when it has no end), the master it hit, and (cut-minority) from when a lost write
- * counts as a failure rather than as what Sentinel cannot promise, and from when the cut-off side
- * must acknowledge nothing (fencedFrom).
- * @typedef {{ t0: number, tEnd: number, pod?: string, ip?: string, failover: boolean, lossFreeAfter?: number, fencedFrom?: number, detail: string }} Injection
+ * counts as a failure rather than as what Sentinel cannot promise, the servers whose
+ * acknowledgements went with their data (lossFreeVia: deleted with their emptyDir), and from when the
+ * cut-off side must acknowledge nothing (fencedFrom).
+ * @typedef {{ t0: number, tEnd: number, pod?: string, ip?: string, failover: boolean, lossFreeAfter?: number, lossFreeVia?: string[], fencedFrom?: number, detail: string }} Injection
  * @typedef {{ cs: ClusterSettings, b: Bounds }} FaultContext
  * @typedef {{ name: string, what: string, inject: (emu: Emulator, ctx: FaultContext) => Promise<Injection>, settleMs: (b: Bounds) => number }} Fault
  */
@@ -277,11 +278,13 @@ const FAULTS = {
     what: 'every Redis and sentinel pod deleted in one instant with grace 0 (a node restart; emptyDir: the data is gone)',
     settleMs: (b) => b.foundMs,
     inject: async (emu) => {
-      const pods = [...await redisPods(emu), ...await sentinelPods(emu)].map((p) => p.name);
+      const redis = await redisPods(emu);
+      const pods = [...redis, ...await sentinelPods(emu)].map((p) => p.name);
       const t0 = Date.now();
       await emu.deletePods(pods, { gracePeriod: 0 });
-      // Everything acknowledged before is gone with the pods' emptyDir volumes, by design.
-      return { t0, tEnd: t0, failover: false, lossFreeAfter: t0, detail: `deleted ${pods.join(', ')}` };
+      // What the deleted pods acknowledged is gone with their emptyDir volumes, by design (an
+      // acknowledgement can reach the client just after t0: the pods it came from tell).
+      return { t0, tEnd: t0, failover: false, lossFreeVia: redis.map((p) => p.ip), detail: `deleted ${pods.join(', ')}` };
     },
   },
   'kill-thrice': {
@@ -364,17 +367,18 @@ function analyse(inj, w, m, ev, healthyAt) {
   /** @type {Gap[]} */
   const gaps = w.gaps.filter((/** @type {Gap} */ g) => g.to > inj.t0 && g.from < end);
   const longest = gaps.reduce((a, g) => (g.ms > a.ms ? g : a), { from: inj.t0, to: inj.t0, ms: 0 });
-  /** The first acknowledged write at or after t (a gap ending after t, or t itself when none did). */
+  /** When the first write after t was acknowledged (to the 100 ms slot), or null: none was. */
   const ackAfter = (/** @type {number} */ t) => {
-    const g = w.gaps.find((/** @type {Gap} */ x) => x.from <= t && x.to > t);
-    return g ? g.to : t;
+    const slot = (w.acks || []).find((/** @type {[number, number]} */ a) => a[0] + 100 > t);
+    return slot ? Math.max(slot[0], t) : null;
   };
   const oldTag = inj.pod && inj.ip ? `${inj.pod}@${inj.ip}` : null;
   // The first moment after t0 that a master other than the one the fault hit accepted a write.
   const next = m.masterTimeline.find((c) => c.t >= inj.t0 && c.accepting.length && !(oldTag && c.accepting.includes(oldTag)));
   /** @type {Array<{ seq: number, t: number, via: string }>} */
   const lostWrites = w.lostWrites || [];
-  const counted = (/** @type {{ t: number }} */ x) => inj.lossFreeAfter === undefined || x.t >= inj.lossFreeAfter;
+  const counted = (/** @type {{ t: number, via: string }} */ x) => (inj.lossFreeAfter === undefined || x.t >= inj.lossFreeAfter)
+    && !(inj.lossFreeVia || []).includes(x.via);
   /** Whether the writer had a write acknowledged in [a, b]: no gap of its covers the interval. */
   const ackedIn = (/** @type {number} */ a, /** @type {number} */ b) => !w.gaps.some((/** @type {Gap} */ g) => g.from <= a && g.to >= b);
   const noMaster = noMasterPeriods(m.masterTimeline, inj.t0, end);
@@ -392,7 +396,8 @@ function analyse(inj, w, m, ev, healthyAt) {
     // cut-minority: a write acknowledged between the fence and the heal (the cut-off side acknowledged
     // writes while the majority could promote another master).
     ackedAfterFence: inj.fencedFrom !== undefined && inj.tEnd > inj.fencedFrom ? ackedIn(inj.fencedFrom, inj.tEnd) : false,
-    resumedAfterEndMs: ackAfter(inj.tEnd) - inj.tEnd,
+    resumedAfterEndMs: (() => { const t = ackAfter(inj.tEnd); return t === null ? null : t - inj.tEnd; })(),
+    writerErrors: w.errors,
     newMasterMs: next ? next.t - inj.t0 : null,
     newMaster: next ? next.accepting.join(',') : null,
     noMasterMs: noMaster.reduce((a, g) => a + g.ms, 0),
@@ -401,6 +406,9 @@ function analyse(inj, w, m, ev, healthyAt) {
     splitRounds: m.splitRounds,
     monitorRounds: m.rounds,
     failoverAborts: ev.filter((e) => e.t >= inj.t0 && e.channel.startsWith('-failover-abort')).map((e) => `${e.sentinel} ${e.channel}`),
+    // A failover leader that knows no replica it can promote (issue 8 §4): not a lost election,
+    // which Sentinel retries by design, but a cluster that cannot fail over.
+    noGoodReplica: ev.filter((e) => e.t >= inj.t0 && e.channel === '-failover-abort-no-good-slave').map((e) => e.sentinel),
     switches: ev.filter((e) => e.t >= inj.t0 && e.channel === '+switch-master').length,
     verifyError: w.verifyError,
   };
@@ -456,7 +464,8 @@ function summary(inj, o) {
   return `${inj.detail}: acked ${o.acked}, lost ${o.lost} (counted ${o.lostCounted}, excused ${o.lostExcused}); `
     + `writer outage ${sec(o.writerOutageMs)}, writes ${sec(o.resumedAfterEndMs)} after the fault ended; `
     + `another master accepting writes after ${sec(o.newMasterMs)} (${o.newMaster}); no master ${sec(o.noMasterMs)} (longest ${sec(o.longestNoMasterMs)}); `
-    + `healthy ${sec(o.healthyAfterEndMs)} after the fault ended; +switch-master ${o.switches}; aborts ${o.failoverAborts.length}; split rounds ${o.splitRounds.length}`;
+    + `healthy ${sec(o.healthyAfterEndMs)} after the fault ended; +switch-master ${o.switches}; aborts ${o.failoverAborts.length ? o.failoverAborts.join(', ') : 0}; `
+    + `split rounds ${o.splitRounds.length}; writer errors ${JSON.stringify(o.writerErrors)}`;
 }
 
 module.exports = {

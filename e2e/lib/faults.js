@@ -367,10 +367,18 @@ function analyse(inj, w, m, ev, healthyAt) {
   /** @type {Gap[]} */
   const gaps = w.gaps.filter((/** @type {Gap} */ g) => g.to > inj.t0 && g.from < end);
   const longest = gaps.reduce((a, g) => (g.ms > a.ms ? g : a), { from: inj.t0, to: inj.t0, ms: 0 });
-  /** When the first write after t was acknowledged (to the 100 ms slot), or null: none was. */
+  /**
+   * When the first write after t was acknowledged (the start of its 100 ms slot: at most that much
+   * late, never early), or null: none was. After a delete of every pod, only an acknowledgement from
+   * a new server counts (one from a deleted pod may arrive just after the delete).
+   */
   const ackAfter = (/** @type {number} */ t) => {
-    const slot = (w.acks || []).find((/** @type {[number, number]} */ a) => a[0] + 100 > t);
-    return slot ? Math.max(slot[0], t) : null;
+    if (inj.lossFreeVia) {
+      const firsts = Object.entries(w.byServer).filter(([via]) => !inj.lossFreeVia?.includes(via)).map(([, x]) => /** @type {any} */ (x).first);
+      return firsts.length ? Math.min(...firsts) : null;
+    }
+    const slot = (w.acks || []).find((/** @type {[number, number]} */ a) => a[0] >= t);
+    return slot ? slot[0] : null;
   };
   const oldTag = inj.pod && inj.ip ? `${inj.pod}@${inj.ip}` : null;
   // The first moment after t0 that a master other than the one the fault hit accepted a write.

@@ -7,6 +7,7 @@
 // password of its env (REDIS_PASSWORD), when there is one.
 //
 //   fault-agent.js writer PREFIX   ioredis through the sentinel Service, SET + WAIT 1 until "stop" on stdin
+//                                  (meanwhile "ack <ms>" lines: writes are being acknowledged)
 //   fault-agent.js verify          reads [{ prefix, runs }] (writer results' `kept`) on stdin: which keys the master lacks
 
 const path = require('path');
@@ -134,6 +135,8 @@ async function writer(prefix) {
   const errors = {};
   let seq = 0;
   const started = Date.now();
+  // "ack <ms>" on stdout at most twice a second, so that the test can tell that writes are back.
+  let told = 0;
   while (!stopping) {
     const q = seq++;
     try {
@@ -143,6 +146,7 @@ async function writer(prefix) {
         const t = Date.now();
         const via = (r.stream && r.stream.remoteAddress) || '?';
         ackedSeq.push(q); ackedAt.push(t); ackedVia.push(via);
+        if (t - told >= 500) { process.stdout.write(`ack ${t}\n`); told = t; }
         const s = (byServer[via] ||= { acked: 0, first: t, last: t });
         s.acked++; s.last = t;
       } else masterOnly++;

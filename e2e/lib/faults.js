@@ -97,7 +97,8 @@ function bounds(cs) {
 
 /**
  * A process of fault-agent.js in the client pod; result() ends it ("stop" on stdin, or stdin's
- * end) and resolves with its JSON line.
+ * end) and resolves with its JSON line; lastAck() is when a writer last said a write was
+ * acknowledged (0: not yet).
  * @param {Emulator} emu
  * @param {string[]} args
  * @param {string} [input] written to its stdin at once (a verify's key sets)
@@ -111,6 +112,7 @@ async function faultAgent(emu, args, input) {
   const closed = new Promise((resolve) => child.on('close', resolve));
   if (input !== undefined) child.stdin?.end(input);
   return {
+    lastAck: () => Number((/^ack (\d+)$/m.exec(out.split('\n').slice(-3).reverse().join('\n')) || [])[1] || 0),
     /** @returns {Promise<any>} */
     result: async (timeoutMs = 120000) => {
       if (input === undefined) child.stdin?.end('stop\n');
@@ -457,6 +459,10 @@ async function observe(emu, fault, ctx, prefix, opts = {}) {
   } catch (e) {
     healthy = /** @type {Error} */ (e).message.split('\n').slice(0, 8).join('\n');
   }
+  // The application's way back may take longer than the cluster's (a new set of sentinels to find):
+  // the writer gets the time new sentinels get to know the master to have a write acknowledged.
+  const healed = Date.now();
+  while (writer.lastAck() < healed && Date.now() - healed < ctx.b.sentinelsMs) await s.sleep(250);
   // A few writes on the healed cluster, so that the writer's last outage has an end.
   await s.sleep(1500);
   const w = await writer.result();

@@ -394,6 +394,8 @@ function analyse(inj, w, m, ev, healthyAt) {
   const noMaster = noMasterPeriods(m.masterTimeline, inj.t0, end);
   return {
     acked: w.acked,
+    // Writes the master took but no replica confirmed in WAIT's second: not acknowledged, never lost.
+    masterOnly: w.masterOnly,
     lost: w.lost,
     // Writes lost that the fault excuses (acknowledged before lossFreeAfter: the pods' data went, or
     // a cut-off minority acknowledged them before it could know), and those it does not.
@@ -475,7 +477,7 @@ async function observe(emu, fault, ctx, prefix, opts = {}) {
 function summary(inj, o) {
   /** @param {number | null} ms */
   const sec = (ms) => (ms === null ? 'never' : `${(ms / 1000).toFixed(2)} s`);
-  return `${inj.detail}: acked ${o.acked}, lost ${o.lost} (counted ${o.lostCounted}, excused ${o.lostExcused}); `
+  return `${inj.detail}: acked ${o.acked} (not acknowledged by a replica: ${o.masterOnly}), lost ${o.lost} (counted ${o.lostCounted}, excused ${o.lostExcused}); `
     + `writer outage ${sec(o.writerOutageMs)}, writes ${sec(o.resumedAfterEndMs)} after the fault ended; `
     + `another master accepting writes after ${sec(o.newMasterMs)} (${o.newMaster}); no master ${sec(o.noMasterMs)} (longest ${sec(o.longestNoMasterMs)}); `
     + `healthy ${sec(o.healthyAfterEndMs)} after the fault ended; +switch-master ${o.switches}; aborts ${o.failoverAborts.length ? o.failoverAborts.join(', ') : 0}; `

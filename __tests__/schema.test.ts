@@ -1,42 +1,20 @@
 // Every synthesized object validates against the Kubernetes schema twice: with kubernetes-models
 // (Kubernetes 1.28 types), and strictly against the official 1.28 and 1.36 API definitions with
 // unknown fields rejected, which catches misspelled fields that kubernetes-models lets through.
-import { readdirSync, readFileSync } from 'fs';
+import { readdirSync } from 'fs';
 import { join } from 'path';
-import Ajv, { ValidateFunction } from 'ajv';
 import { Duration, Testing, Yaml } from 'cdk8s';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Pod, ReplicationController, Service } from 'kubernetes-models/v1';
 import { RedisSentinel } from '../src';
+import { STRICT_SCHEMAS, strictValidators } from './helpers/k8s-schema';
 
-const SCHEMA_DIR = join(__dirname, '..', '..', 'shared', 'k8s-schema');
 const DIST = join(__dirname, '..', 'dist');
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   ConfigMap, Pod, ReplicationController, Service, NetworkPolicy, PodDisruptionBudget,
 };
-
-/** A validator per kind for one API version's definitions, with additionalProperties: false. */
-function strictValidators(file: string): (doc: any) => ValidateFunction {
-  const defs = JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8')).definitions as Record<string, any>;
-  for (const def of Object.values(defs)) {
-    if (def.type === 'object' && def.properties && def.additionalProperties === undefined) def.additionalProperties = false;
-  }
-  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
-  ajv.addSchema({ $id: 'k8s', definitions: defs });
-  const byKind = new Map<string, string>();
-  for (const [name, def] of Object.entries(defs)) {
-    for (const gvk of def['x-kubernetes-group-version-kind'] ?? []) {
-      byKind.set(`${gvk.group ? `${gvk.group}/` : ''}${gvk.version}/${gvk.kind}`, name);
-    }
-  }
-  return (doc) => {
-    const name = byKind.get(`${doc.apiVersion}/${doc.kind}`);
-    if (!name) throw new Error(`${file} has no definition for ${doc.apiVersion}/${doc.kind}`);
-    return ajv.getSchema(`k8s#/definitions/${name}`)!;
-  };
-}
 
 const configurations: Array<[string, any[]]> = [
   ['dist/', readdirSync(DIST).filter((f) => f.endsWith('.k8s.yaml')).sort().flatMap((f) => Yaml.load(join(DIST, f)))],
@@ -58,7 +36,7 @@ describe.each(configurations)('objects of %s', (_what, docs) => {
     expect(() => new MODELS[doc.kind](doc).validate()).not.toThrow();
   });
 
-  for (const file of ['v1.28.0-definitions.json', 'v1.36.0-definitions.json']) {
+  for (const file of STRICT_SCHEMAS) {
     const validatorFor = strictValidators(file);
     test.each(docs.map((d) => [`${d.kind}/${d.metadata.name}`, d]))(`%s validates strictly against ${file}`, (_name, doc) => {
       const validate = validatorFor(doc);

@@ -219,6 +219,22 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
     // the replicas never lost their link (no full resync)
     expect(ask(master, REDIS_PORT, ['INFO', 'stats']).match(/^sync_full:(\d+)/m)![1]).toBe(syncsBefore);
 
+    // A swap without step 1 cannot be applied (the servers refuse the new admin password): the pod
+    // says so and keeps its passwords, until the old one is back under its key
+    const skipped = randomSecret(settings);
+    passwords.add(skipped['admin-password']);
+    writeSecret(pods[1], { ...next, 'admin-password': skipped['admin-password'] });
+    await until('the pod reports the skipped step', () =>
+      new RegExp(`Secret redis-auth changed, but the redis keeps its passwords: ${IPS[1]}:${REDIS_PORT} replied .*NOAUTH`).test(redis[1].log())
+      && new RegExp(`Secret redis-auth changed, but the sentinel keeps its passwords: ${IPS[1]}:${SENTINEL_PORT} replied .*NOAUTH`).test(sentinels[1].log()));
+    expect(ask(IPS[1], REDIS_PORT, ['PING'], client)).toBe('PONG');
+    // (the servers still run with these, so nothing needs applying: the refusals just stop)
+    writeSecret(pods[1], next);
+    await new Promise((r) => setTimeout(r, 1500));
+    const since = [redis[1].log().length, sentinels[1].log().length];
+    await new Promise((r) => setTimeout(r, 3000));
+    expect([redis[1].log().slice(since[0]), sentinels[1].log().slice(since[1])].join('')).not.toMatch(/refused|keeps its passwords/);
+
     // WHEN the master dies, the sentinels (talking to each other and to the Redis servers on the new
     // passwords) fail over, and the other replica replicates from the new master (new masterauth)
     const dead = redis[IPS.indexOf(master)];

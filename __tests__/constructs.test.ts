@@ -34,12 +34,17 @@ describe('part constructs', () => {
     expect(synth((chart) => new Part(chart, 'Part'))).toMatchSnapshot();
   });
 
-  test('each part is one object with the id Resource', () => {
+  test('each part is its Kubernetes object, with no construct in between (a lean tree for cdk8s\' synth)', () => {
     for (const [, Part] of parts) {
       const chart = Testing.chart();
-      const part = new Part(chart, 'Part') as any;
-      expect(part.node.findChild('Resource')).toBe(part.resource);
+      const part = new Part(chart, 'Part');
+      expect(part).toBeInstanceOf(ApiObject);
+      expect(part.node.children).toEqual([]);
     }
+    const chart = Testing.chart();
+    const redis = new RedisSentinel(chart, 'Redis');
+    expect(redis.node.children.every((c) => c instanceof ApiObject)).toBe(true);
+    expect(redis.node.children).toHaveLength(9);
   });
 
   test('a controller writes replicas only when asked, and rejects fewer than one', () => {
@@ -85,7 +90,7 @@ describe('RedisSentinel', () => {
       expect(docs.map((d) => `${d.apiVersion} ${d.kind}/${d.metadata.name}`)).toEqual([
         'v1 ConfigMap/redis-config', 'networking.k8s.io/v1 NetworkPolicy/redis',
         'policy/v1 PodDisruptionBudget/redis', 'policy/v1 PodDisruptionBudget/redis-sentinel',
-        'v1 Pod/redis-master', 'v1 Service/redis-sentinel',
+        'v1 Pod/redis-master', 'v1 Service/redis-sentinel', 'v1 Service/redis-headless',
         'v1 ReplicationController/redis', 'v1 ReplicationController/redis-sentinel',
       ]);
     });
@@ -200,7 +205,7 @@ describe('RedisSentinel', () => {
     new RedisSentinel(chart, 'Redis');
     expect(() => new RedisSentinel(chart, 'Again', { name: 'redis' })).toThrow(RedisSentinelPropError);
     expect(() => new RedisSentinel(chart, 'Sentinel', { name: 'redis-sentinel' }))
-      .toThrow(/prop 'name' = "redis-sentinel": it collides with the RedisSentinel 'test\/Redis' \(name 'redis'\) in the same namespace: both claim ReplicationController\/redis-sentinel/);
+      .toThrow(/prop 'name' = "redis-sentinel": it collides with the instance 'test\/Redis' \(name 'redis'\) in the same namespace: both claim ReplicationController\/redis-sentinel/);
     // In another namespace the same name is fine.
     expect(() => new RedisSentinel(chart, 'Elsewhere', { name: 'redis', namespace: 'other' })).not.toThrow();
   });

@@ -7,7 +7,7 @@ import { Duration, Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import fc from 'fast-check';
 import { RedisSentinel, RedisSentinelPropError, RedisSentinelProps, RedisSentinelSettings, resolveSettings } from '../src';
-import { STRICT_SCHEMAS, strictValidators } from './helpers/k8s-schema';
+import { SCHEMA_FILES, strictValidators } from './strict-schema';
 import { As, describeIfRedis, Loopback, randomSecret, rawCli, until } from './helpers/loopback';
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -90,7 +90,7 @@ const propsArb: fc.Arbitrary<Record<string, unknown>> = fc.tuple(
 ).map(([known, unknown]) => ({ ...unknown, ...known }));
 
 describe('props, at random', () => {
-  const validators = STRICT_SCHEMAS.map((file) => ({ file, validatorFor: strictValidators(file) }));
+  const validators = SCHEMA_FILES.map((file) => ({ file, validatorFor: strictValidators(file) }));
   const accepted: RedisSentinelSettings[] = [];
   let rejected = 0;
 

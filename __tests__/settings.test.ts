@@ -10,6 +10,7 @@ describe('resolveSettings', () => {
       configMap: 'redis-config',
       bootstrapPod: 'redis-master',
       sentinelService: 'redis-sentinel',
+      headlessService: 'redis-headless',
       redisController: 'redis',
       sentinelController: 'redis-sentinel',
       networkPolicy: 'redis',
@@ -54,7 +55,7 @@ describe('resolveSettings', () => {
 
   test('a second instance derives every name and selector from its name', () => {
     const s = resolveSettings({ name: 'cache' });
-    expect(Object.values(s.names)).toEqual(['cache', 'cache-config', 'cache-master', 'cache-sentinel', 'cache', 'cache-sentinel', 'cache', 'cache', 'cache-sentinel']);
+    expect(Object.values(s.names)).toEqual(['cache', 'cache-config', 'cache-master', 'cache-sentinel', 'cache-headless', 'cache', 'cache-sentinel', 'cache', 'cache', 'cache-sentinel']);
     expect(s.labels.redisSelector).toEqual({ name: 'cache' });
     expect(s.labels.sentinelSelector).toEqual({ 'cache-sentinel': 'true' });
   });

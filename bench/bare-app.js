@@ -4,20 +4,13 @@
 // own App.synth(). The objects' specs come from a JSON file the benchmark prepares beforehand.
 const { readFileSync } = require('fs');
 const { App, Chart } = require('cdk8s');
-const k8s = require('cdk8s-plus-28/lib/imports/k8s');
+const { l1 } = require('./l1-objects');
 
 const [objectsFile, outdir] = process.argv.slice(2);
-/** @type {Record<string, new (scope: import('constructs').Construct, id: string, props: any) => unknown>} */
-const CLASSES = {
-  ConfigMap: k8s.KubeConfigMap,
-  Pod: k8s.KubePod,
-  Service: k8s.KubeService,
-  ReplicationController: k8s.KubeReplicationController,
-};
 const app = new App({ outdir });
-const chart = new Chart(app, 'bare');
+const chart = new Chart(app, 'redis-sentinel');
 for (const [i, doc] of JSON.parse(readFileSync(objectsFile, 'utf8')).entries()) {
-  const { apiVersion: _v, kind, ...props } = doc;
-  new CLASSES[kind](chart, `o${i}`, props);
+  const [Class, props] = l1(doc);
+  new Class(chart, `o${i}`, props);
 }
 app.synth();

@@ -7,20 +7,13 @@ import { settingsIn } from './settings';
 
 /**
  * The ConfigMap `<name>-config`: redis.conf, the sentinel.conf template, cluster.env and the entry
- * scripts that every container runs.
+ * scripts that every container runs. The construct is the ConfigMap object itself.
  */
-export class RedisSentinelConfig extends Construct {
-  /** The ConfigMap's name. */
-  public readonly name: string;
-  /** The generated object. */
-  public readonly resource: k8s.KubeConfigMap;
-
+export class RedisSentinelConfig extends k8s.KubeConfigMap {
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
-    super(scope, id);
-    const s = settingsIn(this, props, { construct: 'RedisSentinelConfig' });
-    this.name = s.names.configMap;
-    this.resource = new k8s.KubeConfigMap(this, 'Resource', {
-      metadata: objectMeta(s, this.name, s.labels.recommended.config),
+    const s = settingsIn(scope, props, { construct: 'RedisSentinelConfig' });
+    super(scope, id, {
+      metadata: objectMeta(s, s.names.configMap, s.labels.recommended.config),
       data: configMapData(s),
     });
   }

@@ -2,28 +2,32 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { objectMeta } from './metadata';
 import { RedisSentinelProps } from './props';
-import { settingsIn } from './settings';
+import { RedisSentinelSettings, settingsIn } from './settings';
 
 /**
- * PodDisruptionBudgets `<name>` (the Redis pods) and `<name>-sentinel` (the sentinels), each with
- * `maxUnavailable: 1`: a node drain evicts one pod of each at a time, so it cannot take the master's
- * replicas or the sentinels' quorum away at once.
+ * `maxUnavailable: 1` over pods with these labels: a node drain evicts one of them at a time, so it
+ * cannot take the master's replicas or the sentinels' quorum away at once.
  */
-export class RedisSentinelDisruptionBudgets extends Construct {
-  /** The Redis pods' budget. */
-  public readonly redis: k8s.KubePodDisruptionBudget;
-  /** The sentinels' budget. */
-  public readonly sentinel: k8s.KubePodDisruptionBudget;
+function budgetProps(s: RedisSentinelSettings, name: string, selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>): k8s.KubePodDisruptionBudgetProps {
+  return {
+    metadata: objectMeta(s, name, labels),
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...selector } } },
+  };
+}
 
+/** The PodDisruptionBudget `<name>` of the Redis pods (bootstrap pod included). The construct is the object itself. */
+export class RedisDisruptionBudget extends k8s.KubePodDisruptionBudget {
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
-    super(scope, id);
-    const s = settingsIn(this, props, { construct: 'RedisSentinelDisruptionBudgets' });
-    const budget = (childId: string, name: string, selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>) =>
-      new k8s.KubePodDisruptionBudget(this, childId, {
-        metadata: objectMeta(s, name, labels),
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...selector } } },
-      });
-    this.redis = budget('Redis', s.names.redisDisruptionBudget, s.labels.redisSelector, s.labels.recommended.redis);
-    this.sentinel = budget('Sentinel', s.names.sentinelDisruptionBudget, s.labels.sentinelSelector, s.labels.recommended.sentinel);
+    const s = settingsIn(scope, props, { construct: 'RedisDisruptionBudget' });
+    super(scope, id, budgetProps(s, s.names.redisDisruptionBudget, s.labels.redisSelector, s.labels.recommended.redis));
+  }
+}
+
+/** The PodDisruptionBudget `<name>-sentinel` of the sentinels. The construct is the object itself. */
+export class SentinelDisruptionBudget extends k8s.KubePodDisruptionBudget {
+  constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
+    const s = settingsIn(scope, props, { construct: 'SentinelDisruptionBudget' });
+    super(scope, id, budgetProps(s, s.names.sentinelDisruptionBudget, s.labels.sentinelSelector, s.labels.recommended.sentinel));
   }
 }

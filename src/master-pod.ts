@@ -9,20 +9,13 @@ import { settingsIn } from './settings';
  * The bootstrap pod `<name>-master`: container `master` (the first master of a new cluster) and
  * container `sentinel` (its first sentinel). Its labels put it in both controllers' selectors and
  * behind the sentinel Service, as in the classic example; the launch deletes it once the
- * controllers' pods have taken over.
+ * controllers' pods have taken over. The construct is the Pod object itself.
  */
-export class RedisMasterPod extends Construct {
-  /** The pod's name. */
-  public readonly name: string;
-  /** The generated object. */
-  public readonly resource: k8s.KubePod;
-
+export class RedisMasterPod extends k8s.KubePod {
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
-    super(scope, id);
-    const s = settingsIn(this, props, { construct: 'RedisMasterPod' });
-    this.name = s.names.bootstrapPod;
-    this.resource = new k8s.KubePod(this, 'Resource', {
-      metadata: objectMeta(s, this.name, s.labels.bootstrapPod),
+    const s = settingsIn(scope, props, { construct: 'RedisMasterPod' });
+    super(scope, id, {
+      metadata: objectMeta(s, s.names.bootstrapPod, s.labels.bootstrapPod),
       spec: podSpec(s, [redisContainer(s, true), sentinelContainer(s)]),
     });
   }

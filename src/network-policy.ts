@@ -16,34 +16,29 @@ const DNS_PORTS: k8s.NetworkPolicyPort[] = [
 /**
  * The NetworkPolicy `<name>` over every pod of the instance: the Redis and Sentinel ports take
  * traffic only from the instance's own pods, from pods labelled `<name>-client: "true"` in the
- * namespace, and from the peers given to `allowFrom`; the pods reach only each other and DNS.
+ * namespace, and from the peers given to `allowFrom`; the pods reach only each other and DNS. The
+ * construct is the NetworkPolicy object itself.
  */
-export class RedisSentinelNetworkPolicy extends Construct {
-  /** The NetworkPolicy's name. */
-  public readonly name: string;
-  /** The generated object. */
-  public readonly resource: k8s.KubeNetworkPolicy;
-  private readonly clients: k8s.NetworkPolicyPeer[] = [];
+export class RedisSentinelNetworkPolicy extends k8s.KubeNetworkPolicy {
+  private readonly clients: k8s.NetworkPolicyPeer[];
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
-    super(scope, id);
-    const s = settingsIn(this, props, { construct: 'RedisSentinelNetworkPolicy' });
-    this.name = s.names.networkPolicy;
+    const s = settingsIn(scope, props, { construct: 'RedisSentinelNetworkPolicy' });
     const own: k8s.NetworkPolicyPeer = { podSelector: { matchLabels: { ...s.labels.instanceSelector } } };
     const ports: k8s.NetworkPolicyPort[] = [s.redisPort, s.sentinelPort].map((p) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(p) }));
-    this.resource = new k8s.KubeNetworkPolicy(this, 'Resource', {
-      metadata: objectMeta(s, this.name, s.labels.recommended.network),
+    const clients: k8s.NetworkPolicyPeer[] = [];
+    super(scope, id, {
+      metadata: objectMeta(s, s.names.networkPolicy, s.labels.recommended.network),
       spec: {
         podSelector: { matchLabels: { ...s.labels.instanceSelector } },
         policyTypes: ['Ingress', 'Egress'],
         ingress: Lazy.any({
-          produce: () => [
-            { from: [own, { podSelector: { matchLabels: { ...s.labels.clientSelector } } }, ...this.clients], ports },
-          ],
+          produce: () => [{ from: [own, { podSelector: { matchLabels: { ...s.labels.clientSelector } } }, ...clients], ports }],
         }),
         egress: [{ to: [own], ports }, { to: [DNS_PEER], ports: DNS_PORTS }],
       },
     });
+    this.clients = clients;
   }
 
   /** Lets a cdk8s-plus peer (a Deployment, `Pods.select(...)`, a namespace, an IP block) reach both ports. */

@@ -1,9 +1,10 @@
-import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
+import { claim, selectorClaims } from './claims';
 import { connectionEnv, ConnectionEnvOptions } from './client-env';
 import { RedisSentinelConfig } from './config-map';
-import { RedisSentinelDisruptionBudgets } from './disruption-budgets';
+import { RedisDisruptionBudget, SentinelDisruptionBudget } from './disruption-budgets';
+import { RedisHeadlessService } from './headless-service';
 import { RedisMasterPod } from './master-pod';
 import { RedisSentinelNetworkPolicy } from './network-policy';
 import { IPodSelectorPeer, PeerPodSelectorConfig, podSelectorConfig } from './peer';
@@ -11,7 +12,7 @@ import { RedisSentinelProps } from './props';
 import { RedisController } from './redis-controller';
 import { SentinelController } from './sentinel-controller';
 import { SentinelService } from './sentinel-service';
-import { RedisSentinelPropError, RedisSentinelSettings, settingsIn } from './settings';
+import { RedisSentinelPropError, RedisSentinelSettings, resolvedProps, settingsIn } from './settings';
 
 /**
  * Redis with Sentinel failover, the classic Kubernetes way: a bootstrap pod (master + sentinel), the
@@ -35,31 +36,39 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
   /** The master name to ask the sentinels for. */
   public readonly masterName: string;
 
+  // The parts are the Kubernetes objects themselves, direct children of the instance: a lean
+  // construct tree keeps cdk8s' synth passes short (docs/benchmarks.md, synth at scale).
   public readonly config: RedisSentinelConfig;
   /** The bootstrap pod: the first master and sentinel, deleted by the launch once the controllers took over. */
   public readonly bootstrapPod: RedisMasterPod;
   public readonly sentinelService: SentinelService;
+  /** The headless Service over the Redis pods, for discovery without the sentinels. */
+  public readonly headlessService: RedisHeadlessService;
   public readonly redisController: RedisController;
   public readonly sentinelController: SentinelController;
   /** The NetworkPolicy; undefined with `networkPolicy: false`. */
   public readonly networkPolicy?: RedisSentinelNetworkPolicy;
-  public readonly disruptionBudgets: RedisSentinelDisruptionBudgets;
+  public readonly redisDisruptionBudget: RedisDisruptionBudget;
+  public readonly sentinelDisruptionBudget: SentinelDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: RedisSentinelProps = {}) {
     super(scope, id);
     this.settings = settingsIn(this, props);
     const s = this.settings;
-    checkNoCollision(this);
+    claim(this, s, claims(s));
 
     // Created in apply order (a chart lists its objects in creation order): the configuration and the
     // policies first, then the seed's order: the bootstrap pod, the Service, the two controllers.
-    this.config = new RedisSentinelConfig(this, 'Config', props);
-    if (s.networkPolicy) this.networkPolicy = new RedisSentinelNetworkPolicy(this, 'NetworkPolicy', props);
-    this.disruptionBudgets = new RedisSentinelDisruptionBudgets(this, 'DisruptionBudgets', props);
-    this.bootstrapPod = new RedisMasterPod(this, 'MasterPod', props);
-    this.sentinelService = new SentinelService(this, 'SentinelService', props);
-    this.redisController = new RedisController(this, 'RedisController', props);
-    this.sentinelController = new SentinelController(this, 'SentinelController', props);
+    const parts = resolvedProps(s);
+    this.config = new RedisSentinelConfig(this, 'Config', parts);
+    if (s.networkPolicy) this.networkPolicy = new RedisSentinelNetworkPolicy(this, 'NetworkPolicy', parts);
+    this.redisDisruptionBudget = new RedisDisruptionBudget(this, 'RedisDisruptionBudget', parts);
+    this.sentinelDisruptionBudget = new SentinelDisruptionBudget(this, 'SentinelDisruptionBudget', parts);
+    this.bootstrapPod = new RedisMasterPod(this, 'MasterPod', parts);
+    this.sentinelService = new SentinelService(this, 'SentinelService', parts);
+    this.headlessService = new RedisHeadlessService(this, 'HeadlessService', parts);
+    this.redisController = new RedisController(this, 'RedisController', parts);
+    this.sentinelController = new SentinelController(this, 'SentinelController', parts);
 
     this.sentinelHost = s.namespace === undefined ? s.names.sentinelService : `${s.names.sentinelService}.${s.namespace}.svc`;
     this.sentinelPort = s.sentinelPort;
@@ -116,28 +125,11 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
 function claims(s: RedisSentinelSettings): string[] {
   const n = s.names;
   return [
-    `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`,
+    `ConfigMap/${n.configMap}`, `Pod/${n.bootstrapPod}`, `Service/${n.sentinelService}`, `Service/${n.headlessService}`,
     `ReplicationController/${n.redisController}`, `ReplicationController/${n.sentinelController}`,
     `NetworkPolicy/${n.networkPolicy}`, `PodDisruptionBudget/${n.redisDisruptionBudget}`,
     `PodDisruptionBudget/${n.sentinelDisruptionBudget}`,
     ...(s.auth ? [`Secret/${s.auth.secretName}`] : []),
-    ...[s.labels.redisSelector, s.labels.sentinelSelector, s.labels.instanceSelector].flatMap((sel) =>
-      Object.entries(sel).length === 1 ? Object.entries(sel).map(([k, v]) => `selector ${k}=${v}`) : [`selector ${JSON.stringify(sel)}`]),
+    ...selectorClaims(s.labels.redisSelector, s.labels.sentinelSelector, s.labels.instanceSelector),
   ];
-}
-
-/** Two instances in one namespace of one chart must not share a name or a selector. */
-function checkNoCollision(self: RedisSentinel): void {
-  const chart = Chart.of(self);
-  const mine = new Set(claims(self.settings));
-  for (const other of chart.node.findAll()) {
-    if (other === self || !(other instanceof RedisSentinel)) continue;
-    if (other.settings.namespace !== self.settings.namespace) continue;
-    const clash = claims(other.settings).find((c) => mine.has(c));
-    if (clash) {
-      throw new RedisSentinelPropError('name', self.settings.names.instance,
-        `it collides with the RedisSentinel '${other.node.path}' (name '${other.settings.names.instance}') in the same namespace: both claim ${clash}`,
-        'give each instance in a namespace a distinct name whose derived names do not overlap, e.g. \'redis\' and \'cache\'');
-    }
-  }
 }

@@ -2,19 +2,59 @@
 'use strict';
 // kubectl for the e2e emulator (run through bin/kubectl, which the harness puts first on PATH):
 // forwards argv to the emulator daemon (socket in $K8E_SOCKET) and relays stdout, stderr and the
-// exit code. Verbs outside the emulated list fail loudly.
+// exit code. Verbs outside the emulated list fail loudly. Files named by --from-file are read here,
+// with the caller's permissions and view of the file system (a pod's private /tmp, say), as
+// kubectl reads them, and travel with the call; the daemon never opens them.
+const fs = require('fs');
 const net = require('net');
+const path = require('path');
 
 const sock = process.env.K8E_SOCKET;
 if (!sock) {
   process.stderr.write('kubectl emulator: K8E_SOCKET is not set (this kubectl only talks to the e2e emulator)\n');
   process.exit(1);
 }
+/**
+ * What one --from-file source holds: a file's bytes, a directory's regular files (by name), or the
+ * error that reading it gave. Base64.
+ * @param {string} source a path, relative to the caller's directory
+ * @returns {import('../emulator/kubectl').ClientFile}
+ */
+function readSource(source) {
+  const p = path.resolve(source);
+  try {
+    if (!fs.statSync(p).isDirectory()) return { file: fs.readFileSync(p).toString('base64') };
+    /** @type {Record<string, string>} */
+    const dir = {};
+    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
+      if (e.isFile()) dir[e.name] = fs.readFileSync(path.join(p, e.name)).toString('base64');
+    }
+    return { dir };
+  } catch (e) {
+    const err = /** @type {NodeJS.ErrnoException} */ (e);
+    return { error: err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message };
+  }
+}
+
+const argv = process.argv.slice(2);
+/** --from-file values: "--from-file=[KEY=]PATH" or "--from-file [KEY=]PATH"; the PATH follows the first "=". */
+const fromFiles = argv.flatMap((a, i) => {
+  if (a.startsWith('--from-file=')) return [a.slice('--from-file='.length)];
+  if (a === '--from-file' && i + 1 < argv.length) return [argv[i + 1]];
+  return [];
+});
+/** @type {Record<string, import('../emulator/kubectl').ClientFile>} */
+const files = {};
+for (const spec of fromFiles) {
+  const source = spec.includes('=') ? spec.slice(spec.indexOf('=') + 1) : spec;
+  if (source) files[source] = readSource(source);
+}
+
 const conn = net.connect(sock);
 let buf = '';
 /** @type {number | null} */
 let code = null;
-conn.on('connect', () => conn.write(`${JSON.stringify({ op: 'kubectl', argv: process.argv.slice(2), cwd: process.cwd() })}\n`));
+conn.on('connect', () => conn.write(`${JSON.stringify({ op: 'kubectl', argv, cwd: process.cwd(), files })}\n`));
 conn.on('data', (d) => {
   buf += d;
   let nl;

@@ -4,7 +4,8 @@
 // controls. The parts never require one another; each gets the narrow interfaces of types.d.ts:
 //   store.js        the objects (a read-only StoreView for everyone but the cluster and the runtime)
 //   events.js       events.log and the change signal (EventSink)
-//   network/        ClusterIPs, pod network namespaces, per-pod nft DNAT and hosts files, cuts
+//   network/        ClusterIPs, pod network namespaces, per-pod nft tables (Service DNAT,
+//                   NetworkPolicy, cuts and splits), the name server (dnsmasq)
 //   runtime/        pods: volumes, sandbox, containers, env, probes, deletion (PodControl)
 //   controllers/    one controller per kind, reconciled every second and when pods change
 // It runs inside the run's node network namespace (which holds the pod bridge), so it can reach
@@ -19,6 +20,7 @@ const { ObjectStore, manifestView } = require('./store');
 const { Network } = require('./network/network');
 const { PodRuntime } = require('./runtime/pod-runtime');
 const { ReplicationManager } = require('./controllers/replication-controller');
+const { DisruptionController } = require('./controllers/disruption');
 
 /** @typedef {import('./types').KubeObject} KubeObject */
 /** @typedef {import('./types').StoredObject} StoredObject */
@@ -28,7 +30,7 @@ const { ReplicationManager } = require('./controllers/replication-controller');
  * The controllers, one per kind. A new kind's controller is a file in controllers/ and a line here.
  * @type {Array<new (p: { store: import('./types').StoreView, pods: import('./types').PodControl, sink: import('./types').EventSink }) => import('./types').Controller>}
  */
-const CONTROLLERS = [ReplicationManager];
+const CONTROLLERS = [ReplicationManager, DisruptionController];
 
 /** How often every controller reconciles, besides when pods change, in ms. */
 const RECONCILE_MS = 1000;
@@ -50,7 +52,7 @@ class Cluster {
       changed: () => this.events.changed(),
       podsChanged: () => this.reconcile(),
     };
-    this.network = new Network({ store: this.store, sink });
+    this.network = new Network({ store: this.store, sink, stateDir });
     this.runtime = new PodRuntime({
       stateDir, prefix, store: this.store, sink, network: this.network,
       backoffScale: Number(process.env.K8E_BACKOFF_SCALE || '1'),
@@ -83,20 +85,34 @@ class Cluster {
   }
 
   /**
+   * The kind handler, namespace and name of a document; throws for what the cluster does not take.
+   * @param {KubeObject} doc
+   * @param {string} defaultNs
+   */
+  identify(doc, defaultNs) {
+    if (!doc || typeof doc !== 'object') throw new Unsupported('empty document');
+    const kind = doc.kind;
+    const ns = (doc.metadata && doc.metadata.namespace) || defaultNs;
+    const name = doc.metadata && doc.metadata.name;
+    if (!name) throw new Error(`${kind}: metadata.name is required`);
+    for (const [k, v] of Object.entries((doc.metadata && doc.metadata.labels) || {})) {
+      // YAML 1.1 reads y, no, on, 1 unquoted as booleans and numbers; the API server refuses them.
+      if (typeof v !== 'string') throw new Error(`${kind} ${name}: label ${k}: ${JSON.stringify(v)} is not a string (quote it in the YAML)`);
+    }
+    const handler = this.kinds.get(kind);
+    if (!handler) throw new Unsupported(`kind ${kind}`);
+    if (doc.apiVersion !== handler.apiVersion) throw new Unsupported(`apiVersion ${doc.apiVersion} kind ${kind}`);
+    return { kind, ns, name, handler };
+  }
+
+  /**
    * Applies one manifest document.
    * @param {KubeObject} doc
    * @param {string} defaultNs
    * @returns {Promise<'created' | 'configured' | 'unchanged'>}
    */
   async apply(doc, defaultNs) {
-    if (!doc || typeof doc !== 'object') throw new Unsupported('empty document');
-    const kind = doc.kind;
-    const ns = (doc.metadata && doc.metadata.namespace) || defaultNs;
-    const name = doc.metadata && doc.metadata.name;
-    if (!name) throw new Error(`${kind}: metadata.name is required`);
-    const handler = this.kinds.get(kind);
-    if (!handler) throw new Unsupported(`kind ${kind}`);
-    if (doc.apiVersion !== handler.apiVersion) throw new Unsupported(`apiVersion ${doc.apiVersion} kind ${kind}`);
+    const { kind, ns, name, handler } = this.identify(doc, defaultNs);
     const existing = this.store.get(kind, ns, name);
     const text = JSON.stringify(doc);
     if (existing) {
@@ -110,8 +126,32 @@ class Cluster {
       this.events.changed();
       return 'configured';
     }
+    this.add(doc, ns, text);
+    return 'created';
+  }
+
+  /**
+   * Creates an object that must not exist yet (`kubectl create`).
+   * @param {KubeObject} doc
+   * @param {string} defaultNs
+   */
+  create(doc, defaultNs) {
+    const { kind, ns, name, handler } = this.identify(doc, defaultNs);
+    if (this.store.get(kind, ns, name)) throw new Error(`${handler.resource} "${name}" already exists`);
+    // No last-applied document: a later apply of the same text configures it, as kubectl's does.
+    this.add(doc, ns, null);
+  }
+
+  /**
+   * Stores a new object and lets its kind start what it runs; a kind that refuses it leaves no trace.
+   * @param {KubeObject} doc
+   * @param {string} ns
+   * @param {string | null} lastApplied
+   */
+  add(doc, ns, lastApplied) {
+    const { kind, name, handler } = this.identify(doc, ns);
     /** @type {StoredObject} */
-    const obj = { kind, ns, name, uid: crypto.randomUUID(), created: now(), manifest: doc, lastApplied: text, live: {} };
+    const obj = { kind, ns, name, uid: crypto.randomUUID(), created: now(), manifest: doc, lastApplied, live: {} };
     this.store.add(obj);
     if (handler.create) {
       try { handler.create(obj); } catch (e) { this.store.remove(obj); throw e; }
@@ -119,7 +159,6 @@ class Cluster {
     this.event(`created ${kind} ${ns}/${name}`);
     this.reconcile();
     this.events.changed();
-    return 'created';
   }
 
   /**

@@ -2,10 +2,11 @@
 'use strict';
 // Test-only controls (not kubectl; e2e/lib/harness.js and the in-pod agent call them through the
 // daemon): the pods as the tests see them, what `kubectl exec` would get, holding kubectl calls
-// that match some words until released (to act at an exact point of the launch script), SIGKILL
-// of a named process in a container with an optional restart delay, cutting a pod off the network,
-// and deleting a pod with any grace period (0: a crashed node, as far as the pod can tell).
-// A new fault control is one more op here.
+// that match some words until released (to act at an exact point of the launch script), and the
+// faults: SIGKILL of a named process in a container with a chosen restart delay, freezing a pod
+// (SIGSTOP of all its processes) and thawing it, deleting several pods in one instant with any
+// grace period (0: a crashed node, as far as the pods can tell), cutting a pod off the network,
+// and splitting the pods in two sides. A new fault control is one more op here.
 
 /** @typedef {import('./cluster').Cluster} Cluster */
 /** @typedef {{ op: string, [field: string]: any }} Request */
@@ -48,7 +49,7 @@ class TestControls {
     return this.cluster.store.pods().map((p) => ({
       name: p.name, ns: p.ns, ip: p.ip, netns: p.netns, labels: p.labels, phase: p.phase, ready: p.isReady,
       terminating: p.terminating, holderPid: p.holder && p.holder.pid, owner: p.owner && p.owner.name, created: p.created,
-      partitioned: this.cluster.network.isCut(p),
+      partitioned: this.cluster.network.isCut(p), side: this.cluster.network.splitSide(p), frozen: p.frozen,
       containers: p.containers.map((c) => ({ name: c.name, pid: c.pid, ready: c.ready, restartCount: c.restartCount, state: Object.keys(c.state)[0], log: c.logPath() })),
     }));
   }
@@ -77,14 +78,32 @@ class TestControls {
         this.cluster.event(`test killed ${pids.map((p) => `${p.pid}(${p.cmdline.join(' ')})`).join(', ')} in ${pod.name}/${c.name} hold=${req.holdRestartMs || 0}`);
         return { killed: pids };
       }
+      case 'freeze':
+      case 'thaw':
+        return { signalled: runtime.freeze(this.findPod(req.ns, req.pod), req.op === 'freeze') };
       case 'partition': {
         this.cluster.network.setCut(this.findPod(req.ns, req.pod), !!req.on);
         return { ok: true };
       }
-      case 'delete-pod': {
-        const p = runtime.deletePod(this.findPod(req.ns, req.pod), { gracePeriod: req.gracePeriod });
-        if (req.wait) await p;
+      case 'split': {
+        /** @type {string[]} */
+        const names = req.pods;
+        if (!Array.isArray(names) || !names.length) throw new Error('split needs pods: the names on one side');
+        this.cluster.network.setSplit(names.map((n) => this.findPod(req.ns, n)));
         return { ok: true };
+      }
+      case 'heal':
+        this.cluster.network.setSplit(null);
+        return { ok: true };
+      case 'delete-pod':
+      case 'delete-pods': {
+        /** @type {string[]} */
+        const names = req.op === 'delete-pod' ? [req.pod] : req.pods;
+        // Every name is resolved before the first deletion, so that one instant covers them all.
+        const pods = names.map((n) => this.findPod(req.ns, n));
+        const p = runtime.deletePods(pods, { gracePeriod: req.gracePeriod });
+        if (req.wait) await p;
+        return { deleted: pods.map((x) => ({ pod: x.name, deletionTimestamp: x.deletionTimestamp })) };
       }
       case 'hold':
         this.holds.push({ match: req.match, hits: 0, waiters: [] });

@@ -70,7 +70,7 @@ async function handle(req, send, signal) {
       };
       cluster.event(`kubectl ${req.argv.join(' ')}`);
       await controls.holdIfMatched(req.argv, signal);
-      const code = await kubectl.run(req.argv, req.cwd || '/', io, signal);
+      const code = await kubectl.run(req.argv, { cwd: req.cwd || '/', files: req.files }, io, signal);
       return { code };
     }
     case 'shutdown':

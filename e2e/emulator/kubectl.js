@@ -13,6 +13,13 @@ const jsonpath = require('./jsonpath');
 /** @typedef {import('./types').KubeObject} KubeObject */
 /** @typedef {{ out: (d: string | Buffer) => void, err: (d: string | Buffer) => void }} IO */
 /** @typedef {Record<string, string[]>} Flags */
+/**
+ * A `--from-file` source as the kubectl shim read it on the caller's side (so that the caller's
+ * permissions and mount namespace apply, as with kubectl): a file's bytes, a directory's regular
+ * files, or why it could not be read. Base64.
+ * @typedef {{ file?: string, dir?: Record<string, string>, error?: string }} ClientFile
+ * @typedef {{ cwd: string, files?: Record<string, ClientFile> }} Client the caller: its directory, and the files it read
+ */
 
 class UsageError extends Error {}
 
@@ -133,6 +140,50 @@ function table(rows) {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? String(c) : String(c).padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
 }
 
+/** @param {any} v a view @returns {string} */
+const ageOf = (v) => age(Date.parse(v.metadata.creationTimestamp));
+
+/**
+ * What `kubectl get KIND` prints without -o: its columns, each read from a view (what
+ * cluster.view() returned) as kubectl's printers read it. Other kinds print NAME, DATA, AGE.
+ * @type {Record<string, Array<[string, (v: any) => unknown]>>}
+ */
+const COLUMNS = {
+  Pod: [
+    ['NAME', (v) => v.metadata.name],
+    ['READY', (v) => `${v.status.containerStatuses.filter((/** @type {any} */ c) => c.ready).length}/${v.status.containerStatuses.length}`],
+    ['STATUS', (v) => (v.metadata.deletionTimestamp ? 'Terminating' : v.status.phase)],
+    ['RESTARTS', (v) => v.status.containerStatuses.reduce((/** @type {number} */ a, /** @type {any} */ c) => a + c.restartCount, 0)],
+    ['AGE', ageOf],
+  ],
+  ReplicationController: [
+    ['NAME', (v) => v.metadata.name], ['DESIRED', (v) => v.spec.replicas], ['CURRENT', (v) => v.status.replicas],
+    ['READY', (v) => v.status.readyReplicas], ['AGE', ageOf],
+  ],
+  Service: [
+    ['NAME', (v) => v.metadata.name], ['TYPE', (v) => v.spec.type], ['CLUSTER-IP', (v) => v.spec.clusterIP], ['EXTERNAL-IP', () => '<none>'],
+    ['PORT(S)', (v) => (v.spec.ports || []).map((/** @type {any} */ p) => `${p.port}/${p.protocol || 'TCP'}`).join(',')], ['AGE', ageOf],
+  ],
+  Secret: [
+    ['NAME', (v) => v.metadata.name], ['TYPE', (v) => v.type || 'Opaque'],
+    ['DATA', (v) => Object.keys({ ...v.data, ...v.stringData }).length], ['AGE', ageOf],
+  ],
+  NetworkPolicy: [
+    ['NAME', (v) => v.metadata.name],
+    ['POD-SELECTOR', (v) => Object.entries(v.spec.podSelector.matchLabels || {}).map(([k, x]) => `${k}=${x}`).join(',') || '<none>'],
+    ['AGE', ageOf],
+  ],
+  PodDisruptionBudget: [
+    ['NAME', (v) => v.metadata.name], ['MIN AVAILABLE', (v) => v.spec.minAvailable ?? 'N/A'], ['MAX UNAVAILABLE', (v) => v.spec.maxUnavailable ?? 'N/A'],
+    ['ALLOWED DISRUPTIONS', (v) => v.status.disruptionsAllowed], ['AGE', ageOf],
+  ],
+};
+/** @type {Array<[string, (v: any) => unknown]>} */
+const DEFAULT_COLUMNS = [['NAME', (v) => v.metadata.name], ['DATA', (v) => Object.keys(v.data || {}).length], ['AGE', ageOf]];
+
+/** A key of a Secret or ConfigMap, as the API server accepts it. */
+const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
+
 class Kubectl {
   /** @param {Cluster} cluster */
   constructor(cluster) {
@@ -151,6 +202,17 @@ class Kubectl {
     return k;
   }
 
+  /**
+   * @param {string} kind
+   * @returns {string} how kubectl names the kind in `-o name` and in what it did: the kind in lower
+   * case, with the API group of a kind outside the core group (networkpolicy.networking.k8s.io)
+   */
+  qualified(kind) {
+    const h = this.cluster.kinds.get(kind);
+    const group = h && h.apiVersion.includes('/') ? `.${h.apiVersion.split('/')[0]}` : '';
+    return `${kind.toLowerCase()}${group}`;
+  }
+
   /** @param {string} kind @returns {string} its plural resource name, as kubectl's errors say it */
   resource(kind) {
     const h = this.cluster.kinds.get(kind);
@@ -160,14 +222,14 @@ class Kubectl {
   /**
    * One kubectl call. Long-running verbs (exec) stream through io.
    * @param {string[]} argv
-   * @param {string} cwd the caller's directory, for -f paths
+   * @param {Client} client the caller's directory (for -f paths) and the files it read
    * @param {IO} io
    * @param {AbortSignal} signal aborted when the caller goes away
    * @returns {Promise<number>} the exit code
    */
-  async run(argv, cwd, io, signal) {
+  async run(argv, client, io, signal) {
     try {
-      return await this.dispatch(argv, cwd, io, signal);
+      return await this.dispatch(argv, client, io, signal);
     } catch (err) {
       const e = /** @type {Error} */ (err);
       if (e instanceof UsageError || e instanceof Unsupported) {
@@ -179,8 +241,9 @@ class Kubectl {
     }
   }
 
-  /** @param {string[]} argv @param {string} cwd @param {IO} io @param {AbortSignal} signal @returns {Promise<number>} */
-  async dispatch(argv, cwd, io, signal) {
+  /** @param {string[]} argv @param {Client} client @param {IO} io @param {AbortSignal} signal @returns {Promise<number>} */
+  async dispatch(argv, client, io, signal) {
+    const cwd = client.cwd;
     // Global flags may appear anywhere before "--".
     let ns = 'default';
     const args = [];
@@ -198,6 +261,7 @@ class Kubectl {
     const verb = args.shift();
     switch (verb) {
       case 'apply': return this.apply(args, ns, cwd, io);
+      case 'create': return this.create(args, ns, client, io);
       case 'get': return this.get(args, ns, io);
       case 'scale': return this.scale(args, ns, io);
       case 'wait': return this.wait(args, ns, io, signal);
@@ -210,15 +274,19 @@ class Kubectl {
 
   /** @param {string[]} args @param {string} ns @param {string} cwd @param {IO} io */
   async apply(args, ns, cwd, io) {
-    const { flags, pos } = parseFlags(args, ['-f', '--filename'], []);
-    if (pos.length || !flags['-f'] && !flags['--filename']) throw new UsageError('apply needs -f and nothing else');
+    const { flags, pos } = parseFlags(args, ['-f', '--filename', '-l', '--selector'], []);
+    if (pos.length || !flags['-f'] && !flags['--filename']) throw new UsageError('apply needs -f (and -l) and nothing else');
+    const selector = one(flags, '-l', '--selector');
+    // kubectl filters the file's objects by their own labels before it sends any.
+    const selected = selector ? parseSelector(selector) : () => true;
     let code = 0;
     for (const target of [...(flags['-f'] || []), ...(flags['--filename'] || [])]) {
       for (const file of manifestFiles(target, cwd)) {
         for (const doc of readDocs(file)) {
+          if (!selected((doc.metadata && doc.metadata.labels) || {})) continue;
           try {
             const result = await this.cluster.apply(doc, ns);
-            io.out(`${doc.kind.toLowerCase()}/${doc.metadata.name} ${result}\n`);
+            io.out(`${this.qualified(doc.kind)}/${doc.metadata.name} ${result}\n`);
           } catch (e) {
             if (e instanceof Unsupported) throw e;
             io.err(`Error from server: error when applying ${file}: ${/** @type {Error} */ (e).message}\n`);
@@ -228,6 +296,50 @@ class Kubectl {
       }
     }
     return code;
+  }
+
+  /**
+   * `create secret generic NAME --from-file=[KEY=]PATH ...`: a Secret from files the caller read
+   * (a directory gives one key per regular file in it). Fails when the Secret exists.
+   * @param {string[]} args @param {string} ns @param {Client} client @param {IO} io
+   */
+  async create(args, ns, client, io) {
+    const { flags, pos } = parseFlags(args, ['--from-file'], []);
+    if (pos.length !== 3 || pos[0] !== 'secret' || pos[1] !== 'generic' || !flags['--from-file']) {
+      throw new UsageError('create secret generic NAME --from-file=[KEY=]PATH ...');
+    }
+    const name = pos[2];
+    /** @type {Record<string, string>} key → base64 */
+    const data = {};
+    /** @param {string} key @param {string} b64 */
+    const put = (key, b64) => {
+      if (!DATA_KEY.test(key)) throw new Error(`"${key}" is not a valid key name for a Secret: a key is made of letters, digits, '-', '_' and '.'`);
+      if (key in data) throw new Error(`cannot add key ${key}, another key by that name already exists in Data for Secret "${name}"`);
+      data[key] = b64;
+    };
+    for (const spec of flags['--from-file']) {
+      const eq = spec.indexOf('=');
+      const key = eq >= 0 ? spec.slice(0, eq) : null;
+      const source = eq >= 0 ? spec.slice(eq + 1) : spec;
+      if (key === '' || source === '') throw new Error(`key names or file paths cannot be empty: --from-file=${spec}`);
+      const read = client.files && client.files[source];
+      if (!read) throw new Error(`kubectl emulator: the shim sent no contents for ${source}`);
+      if (read.error) throw new Error(`error: error reading ${source}: ${read.error}`);
+      if (read.dir) {
+        if (key !== null) throw new Error(`cannot give a key name for a directory path: --from-file=${spec}`);
+        for (const [k, b64] of Object.entries(read.dir)) put(k, b64);
+      } else {
+        put(key !== null ? key : path.basename(source), String(read.file));
+      }
+    }
+    try {
+      this.cluster.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, type: 'Opaque', data }, ns);
+    } catch (e) {
+      io.err(`error: failed to create secret ${/** @type {Error} */ (e).message}\n`);
+      return 1;
+    }
+    io.out(`secret/${name} created\n`);
+    return 0;
   }
 
   /**
@@ -285,7 +397,7 @@ class Kubectl {
     }
     views = views.filter(fieldFilter);
     if (output === 'name') {
-      for (const v of views) io.out(`${v.kind.toLowerCase()}/${v.metadata.name}\n`);
+      for (const v of views) io.out(`${this.qualified(v.kind)}/${v.metadata.name}\n`);
     } else if (output !== undefined) {
       const tpl = output.slice('jsonpath='.length);
       const root = named && targets.length === 1 ? views[0] : { apiVersion: 'v1', kind: 'List', items: views };
@@ -298,26 +410,10 @@ class Kubectl {
     return code;
   }
 
-  /**
-   * What `kubectl get` prints without -o.
-   * @param {string} kind
-   * @param {any[]} views what cluster.view() returned, read field by field as kubectl's printers do
-   */
+  /** What `kubectl get` prints without -o. @param {string} kind @param {KubeObject[]} views */
   tableFor(kind, views) {
-    if (kind === 'Pod') {
-      return table([['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'], ...views.map((v) => {
-        const cs = v.status.containerStatuses;
-        const status = v.metadata.deletionTimestamp ? 'Terminating' : v.status.phase;
-        return [v.metadata.name, `${cs.filter((/** @type {any} */ c) => c.ready).length}/${cs.length}`, status, cs.reduce((/** @type {number} */ a, /** @type {any} */ c) => a + c.restartCount, 0), age(Date.parse(v.metadata.creationTimestamp))];
-      })]);
-    }
-    if (kind === 'ReplicationController') {
-      return table([['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'], ...views.map((v) => [v.metadata.name, v.spec.replicas, v.status.replicas, v.status.readyReplicas, age(Date.parse(v.metadata.creationTimestamp))])]);
-    }
-    if (kind === 'Service') {
-      return table([['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'], ...views.map((v) => [v.metadata.name, v.spec.type, v.spec.clusterIP, '<none>', (v.spec.ports || []).map((/** @type {any} */ p) => `${p.port}/${p.protocol || 'TCP'}`).join(','), age(Date.parse(v.metadata.creationTimestamp))])]);
-    }
-    return table([['NAME', 'DATA', 'AGE'], ...views.map((v) => [v.metadata.name, Object.keys(v.data || {}).length, age(Date.parse(v.metadata.creationTimestamp))])]);
+    const cols = COLUMNS[kind] || DEFAULT_COLUMNS;
+    return table([cols.map(([h]) => h), ...views.map((v) => cols.map(([, read]) => read(v)))]);
   }
 
   /** @param {string[]} args @param {string} ns @param {IO} io */
@@ -491,7 +587,7 @@ class Kubectl {
         continue;
       }
       const p = this.cluster.delete(t.kind, t.ns, t.name, { gracePeriod });
-      io.out(`${t.kind.toLowerCase()} "${t.name}" deleted\n`);
+      io.out(`${this.qualified(t.kind)} "${t.name}" deleted\n`);
       waits.push(p);
     }
     if (wait && waits.length) {

@@ -114,6 +114,8 @@ class Pod {
     /** The pause container: holds the pod's mount and UTS namespaces. @type {import('child_process').ChildProcess | null} */
     this.holder = null;
     this.containers = (spec.containers || []).map((c) => new Container(this, c));
+    /** A test froze every process of the pod (SIGSTOP) and has not thawed it yet. */
+    this.frozen = false;
     /** Teardown began: the pod is on its way out of the store. */
     this.finishing = false;
     /** Torn down and out of the store. */
@@ -126,6 +128,9 @@ class Pod {
   }
 
   get terminating() { return this.deletionTimestamp !== null; }
+
+  /** The pod's host name: spec.hostname, or its name. */
+  get hostname() { return this.spec.hostname || this.name; }
 
   /** Ready as a Service and a controller count it. */
   get isReady() {

@@ -26,6 +26,18 @@ export interface LiveFields {
   replicas?: number;
   /** Service: its ClusterIP, or 'None' for a headless Service. */
   clusterIP?: string;
+  /** PodDisruptionBudget: the status the disruption controller last computed. */
+  disruption?: DisruptionStatus;
+}
+
+/** `status` of a PodDisruptionBudget. */
+export interface DisruptionStatus {
+  currentHealthy: number;
+  desiredHealthy: number;
+  expectedPods: number;
+  disruptionsAllowed: number;
+  observedGeneration: number;
+  conditions: Array<{ type: string; status: 'True' | 'False'; reason: string; message: string }>;
 }
 
 /** One object in the store. */
@@ -98,6 +110,8 @@ export interface PodControl {
   createPod(ns: string, name: string, template: PodTemplate, owner: OwnerRef): Pod;
   /** Graceful deletion; resolves once the pod is gone. */
   deletePod(pod: Pod, opts?: DeleteOptions): Promise<void>;
+  /** Deletes pods in one instant (one deletionTimestamp, every signal sent before anyone reacts); resolves once all are gone. */
+  deletePods(pods: Pod[], opts?: DeleteOptions): Promise<void>;
   /** Takes an orphan that matches the controller's selector. */
   adoptPod(pod: Pod, owner: OwnerRef): void;
 }
@@ -107,6 +121,8 @@ export interface Bind {
   src: string;
   dst: string;
   readOnly: boolean;
+  /** A memory-backed emptyDir: the sandbox mounts a tmpfs on src (in the pod's mount namespace only) before binding it; size in bytes, or the kernel's default. */
+  tmpfs?: { size?: number };
 }
 
 /** The network as the pod runtime sees it (CNI ADD / DEL, and the Service env vars). */

@@ -48,7 +48,29 @@ function matchLabels(selector, labels) {
   return Object.entries(selector || {}).every(([k, v]) => (labels || {})[k] === v);
 }
 
+/**
+ * Whether labels match a LabelSelector (`matchLabels` and `matchExpressions` with In, NotIn,
+ * Exists, DoesNotExist), as NetworkPolicies and PodDisruptionBudgets select pods. An empty
+ * selector matches everything; the caller decides what an absent one means.
+ * @param {import('@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector').ILabelSelector} selector
+ * @param {Record<string, string> | undefined} labels
+ */
+function labelSelectorMatches(selector, labels) {
+  const l = labels || {};
+  if (!matchLabels(selector.matchLabels, l)) return false;
+  return (selector.matchExpressions || []).every((e) => {
+    const has = Object.prototype.hasOwnProperty.call(l, e.key);
+    switch (e.operator) {
+      case 'In': return has && (e.values || []).includes(l[e.key]);
+      case 'NotIn': return !has || !(e.values || []).includes(l[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: throw new Error(`label selector operator ${e.operator} (key ${e.key}): use In, NotIn, Exists or DoesNotExist`);
+    }
+  });
+}
+
 /** @param {unknown} s @returns {string} s as one POSIX sh word */
 function shQuote(s) { return `'${String(s).replace(/'/g, "'\\''")}'`; }
 
-module.exports = { Unsupported, now, iso, run, signalGroup, matchLabels, shQuote };
+module.exports = { Unsupported, now, iso, run, signalGroup, matchLabels, labelSelectorMatches, shQuote };

@@ -10,6 +10,7 @@ const path = require('path');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
 const { MOUNT_POINTS_LIST } = require('../emulator/runtime/volumes');
+const { findDnsmasq } = require('../emulator/network/dns');
 
 const E2E_DIR = path.resolve(__dirname, '..');
 const BIN_DIR = path.join(E2E_DIR, 'bin');
@@ -48,6 +49,7 @@ function canRun() {
   for (const tool of ['ip', 'nft', 'nsenter', 'unshare', 'redis-server', 'redis-sentinel', 'redis-cli', 'timeout']) {
     try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { return `needs ${tool} on PATH`; }
   }
+  if (!findDnsmasq()) return 'needs dnsmasq, the pods\' name server (Debian: dnsmasq-base)';
   return null;
 }
 
@@ -316,6 +318,43 @@ class Emulator {
         try { return JSON.parse(last); } catch { throw new Error(`agent ${args[0]} failed (${code}): ${err}\n${out.slice(-2000)}`); }
       },
     };
+  }
+
+  // ------------------------------------------------------------ faults (test controls, not kubectl)
+
+  /** Freezes every process of a pod (SIGSTOP). @param {string} pod @returns {Promise<number[]>} the processes stopped */
+  async freeze(pod) { return (await this.request({ op: 'freeze', pod })).signalled; }
+
+  /** Thaws a frozen pod (SIGCONT to every process). @param {string} pod @returns {Promise<number[]>} */
+  async thaw(pod) { return (await this.request({ op: 'thaw', pod })).signalled; }
+
+  /**
+   * Deletes pods in one instant (grace 0: every process SIGKILLed, the IPs gone: crashed nodes).
+   * @param {string[]} pods
+   * @param {{ gracePeriod?: number, wait?: boolean }} [opts] wait: resolve once they are gone
+   * @returns {Promise<Array<{ pod: string, deletionTimestamp: number }>>}
+   */
+  async deletePods(pods, { gracePeriod, wait = false } = {}) {
+    return (await this.request({ op: 'delete-pods', pods, gracePeriod, wait })).deleted;
+  }
+
+  /** Splits the network: these pods on one side, every other pod on the other. @param {string[]} pods */
+  async split(pods) { await this.request({ op: 'split', pods }); }
+
+  /** Ends a split. */
+  async heal() { await this.request({ op: 'heal' }); }
+
+  /**
+   * Signals the processes of a container whose command line contains `match` (all of them without
+   * it). The container then restarts no sooner than holdRestartMs from now, or per the kubelet's
+   * back-off when that is later.
+   * @param {string} pod
+   * @param {string} container
+   * @param {{ match?: string, signal?: NodeJS.Signals, holdRestartMs?: number }} [opts]
+   * @returns {Promise<Array<{ pid: number, cmdline: string[] }>>} the processes signalled
+   */
+  async kill(pod, container, { match, signal = 'SIGKILL', holdRestartMs = 0 } = {}) {
+    return (await this.request({ op: 'kill', pod, container, match, signal, holdRestartMs })).killed;
   }
 
   /** Shuts the daemon down, then ends and removes whatever is left. @param {{ keepLogs?: boolean }} [opts] */

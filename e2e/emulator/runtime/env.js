@@ -60,7 +60,7 @@ function keyRef(store, pod, kind, ref) {
 function containerEnv(c, store, serviceEnv) {
   const pod = c.pod;
   /** @type {Record<string, string>} */
-  const env = { PATH: BASE_PATH, HOSTNAME: pod.name, HOME: '/root', ...serviceEnv };
+  const env = { PATH: BASE_PATH, HOSTNAME: pod.hostname, HOME: '/root', ...serviceEnv };
   if (c.spec.envFrom) throw new Unsupported(`container ${c.name}: envFrom`);
   /** @param {unknown} s */
   const expand = (s) => String(s).replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, v) => {

@@ -10,7 +10,7 @@ const path = require('path');
 const { Unsupported, now, signalGroup } = require('../util');
 const { Pod, podView } = require('../pod');
 const { MountPoints, volumeBinds, refreshConfigVolumes } = require('./volumes');
-const { startHolder } = require('./sandbox');
+const { startHolder, sandboxProcesses } = require('./sandbox');
 const { ContainerRuntime } = require('./containers');
 
 /** @typedef {import('../types').StoredObject} StoredObject */
@@ -69,8 +69,10 @@ class PodRuntime {
         terminate: (obj, opts) => (obj.pod ? this.deletePod(obj.pod, opts) : Promise.resolve()),
         view: (obj) => podView(/** @type {Pod} */ (obj.pod)),
       },
-      { kind: 'ConfigMap', apiVersion: 'v1', resource: 'configmaps', shortNames: ['cm'], updated: refresh },
-      { kind: 'Secret', apiVersion: 'v1', resource: 'secrets', shortNames: [], updated: refresh },
+      // Volumes follow their ConfigMap or Secret: an optional one fills when its object comes
+      // later, and empties when it goes.
+      { kind: 'ConfigMap', apiVersion: 'v1', resource: 'configmaps', shortNames: ['cm'], create: refresh, updated: refresh, deleted: refresh },
+      { kind: 'Secret', apiVersion: 'v1', resource: 'secrets', shortNames: [], create: refresh, updated: refresh, deleted: refresh },
     ];
   }
 
@@ -123,33 +125,86 @@ class PodRuntime {
    * @param {import('../types').DeleteOptions} [opts]
    * @returns {Promise<void>} once the pod is gone
    */
-  async deletePod(pod, { gracePeriod } = {}) {
-    if (pod.gone) return;
-    if (!pod.terminating) {
-      pod.deletionTimestamp = now();
-      const grace = (gracePeriod ?? (pod.spec.terminationGracePeriodSeconds ?? 30)) * 1000;
-      pod.graceDeadline = now() + grace;
-      this.sink.event(`deleting pod ${pod.name} (grace ${grace} ms)`);
-      this.sink.podsChanged();
-      this.sink.changed();
-      for (const c of pod.containers) {
-        c.cancelRestart();
-        c.clearTimers();
-        c.ready = false;
-        if (!c.proc) continue;
-        const pre = c.spec.lifecycle && c.spec.lifecycle.preStop;
-        if (pre && pre.exec && grace > 0) {
-          this.containers.preStop(c, pre.exec.command || [], grace).then(() => this.containers.kill(c, Math.max(0, pod.graceDeadline - now()) + 1));
-        } else if (pre && !pre.exec) {
-          throw new Unsupported(`preStop ${Object.keys(pre)}`);
-        } else {
-          this.containers.kill(c, grace, grace === 0 ? 'SIGKILL' : 'SIGTERM');
-        }
-      }
-      setTimeout(() => { for (const c of pod.containers) if (c.proc) this.containers.kill(c, 0, 'SIGKILL'); }, grace + 50);
+  deletePod(pod, opts = {}) {
+    return this.deletePods([pod], opts);
+  }
+
+  /**
+   * Deletes pods in one instant: they share one deletionTimestamp and get their signals (grace 0:
+   * SIGKILL, as a crashed node) in one loop, before anyone hears of it: a controller that
+   * reconciles on the news starts replacements, which takes a while, and must not come between.
+   * @param {Pod[]} pods
+   * @param {import('../types').DeleteOptions} [opts]
+   * @returns {Promise<void>} once every one is gone
+   */
+  async deletePods(pods, { gracePeriod } = {}) {
+    const starting = [...new Set(pods)].filter((p) => !p.gone && !p.terminating);
+    const at = now();
+    for (const pod of starting) {
+      pod.deletionTimestamp = at;
+      pod.graceDeadline = at + (gracePeriod ?? (pod.spec.terminationGracePeriodSeconds ?? 30)) * 1000;
+    }
+    for (const pod of starting) this.stopContainers(pod);
+    for (const pod of starting) {
+      this.sink.event(`deleting pod ${pod.name} (grace ${pod.graceDeadline - at} ms)`);
       this.finish(pod);
     }
-    await pod.goneP;
+    if (starting.length) {
+      this.sink.podsChanged();
+      this.sink.changed();
+    }
+    await Promise.all(pods.map((p) => p.goneP));
+  }
+
+  /**
+   * A terminating pod's containers: preStop exec hooks, then SIGTERM, and SIGKILL at the grace
+   * deadline; with no grace, SIGKILL at once.
+   * @param {Pod} pod
+   */
+  stopContainers(pod) {
+    const grace = pod.graceDeadline - Number(pod.deletionTimestamp);
+    for (const c of pod.containers) {
+      c.cancelRestart();
+      c.clearTimers();
+      c.ready = false;
+      if (!c.proc) continue;
+      const pre = c.spec.lifecycle && c.spec.lifecycle.preStop;
+      if (pre && pre.exec && grace > 0) {
+        this.containers.preStop(c, pre.exec.command || [], grace).then(() => this.containers.kill(c, Math.max(0, pod.graceDeadline - now()) + 1));
+      } else {
+        this.containers.kill(c, grace, grace === 0 ? 'SIGKILL' : 'SIGTERM');
+      }
+    }
+    setTimeout(() => { for (const c of pod.containers) if (c.proc) this.containers.kill(c, 0, 'SIGKILL'); }, grace + 50);
+  }
+
+  // ---------------------------------------------------------------- test faults
+
+  /**
+   * Freezes every process of the pod (SIGSTOP: all containers, their children, execs), as a
+   * stalled node or a paused VM would; or thaws them (SIGCONT). Processes that start later (the
+   * kubelet's exec probes, a new exec) run: probes of a frozen server time out, so it turns
+   * not ready, as under a kubelet that still runs.
+   * @param {Pod} pod
+   * @param {boolean} on
+   * @returns {number[]} the processes signalled
+   */
+  freeze(pod, on) {
+    if (!pod.holder) throw new Error(`pod ${pod.name} has no sandbox yet`);
+    const signal = on ? 'SIGSTOP' : 'SIGCONT';
+    /** @type {Set<number>} */
+    const done = new Set();
+    // Again until no new process shows up: one may fork while the others are being stopped.
+    for (let pass = 0; pass < 5; pass++) {
+      const fresh = sandboxProcesses(pod).filter((pid) => !done.has(pid));
+      if (!fresh.length) break;
+      for (const pid of fresh) {
+        try { process.kill(pid, signal); done.add(pid); } catch { /* gone */ }
+      }
+    }
+    pod.frozen = on;
+    this.sink.event(`test ${on ? 'froze' : 'thawed'} pod ${pod.name}: ${signal} to ${[...done].join(' ')}`);
+    return [...done];
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -169,6 +224,11 @@ class PodRuntime {
       if (list && list.length) throw new Unsupported(`pod ${pod.name}: ${k}`);
     }
     if (pod.spec.hostNetwork) throw new Unsupported(`pod ${pod.name}: hostNetwork`);
+    for (const c of pod.containers) {
+      const hooks = c.spec.lifecycle || {};
+      if (hooks.postStart) throw new Unsupported(`pod ${pod.name}: container ${c.name}: postStart`);
+      if (hooks.preStop && !hooks.preStop.exec) throw new Unsupported(`pod ${pod.name}: container ${c.name}: preStop ${Object.keys(hooks.preStop)}`);
+    }
     fs.mkdirSync(path.join(pod.dir, 'logs'), { recursive: true });
     const binds = volumeBinds(this.store, pod, this.mountPoints);
     binds.push(...this.network.attach(pod));

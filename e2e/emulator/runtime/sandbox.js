@@ -1,9 +1,10 @@
 // @ts-check
 'use strict';
 // The pod sandbox (the "pause" container): a holder process, in the pod's network namespace, that
-// keeps a private mount + UTS namespace alive. The hostname is the pod name; volumes and the
-// network's files are bind-mounted; /tmp is the pod's own; and the host's root file system is
-// read-only, so a container can write only to its volumes and /tmp, never to the host.
+// keeps a private mount + UTS namespace alive. The hostname is spec.hostname or the pod name;
+// volumes and the network's files are bind-mounted (a memory-backed emptyDir on a tmpfs of its
+// own); /tmp is the pod's own; and the host's root file system is read-only, so a container can
+// write only to its volumes and /tmp, never to the host.
 
 const fs = require('fs');
 const path = require('path');
@@ -27,13 +28,17 @@ function startHolder(pod, binds) {
   fs.chmodSync(tmp, 0o1777);
   const repoInTmp = path.join(tmp, path.relative('/tmp', REPO_ROOT));
   if (REPO_UNDER_TMP) fs.mkdirSync(repoInTmp, { recursive: true });
+  // A memory-backed volume is one tmpfs however many paths bind it; mounted in the holder's
+  // private mount namespace, it is the pod's alone and goes with it.
+  const tmpfs = new Map(binds.filter((b) => b.tmpfs).map((b) => [b.src, b.tmpfs]));
   const script = [
     'set -e',
+    ...[...tmpfs].map(([src, t]) => `mount -t tmpfs -o mode=0777${t && t.size ? `,size=${t.size}` : ''} k8e-memory ${shQuote(src)}`),
     ...binds.flatMap((b) => [
       `mount --bind ${shQuote(b.src)} ${shQuote(b.dst)}`,
       ...(b.readOnly ? [`mount -o remount,bind,ro ${shQuote(b.dst)}`] : []),
     ]),
-    `hostname ${shQuote(pod.name)}`,
+    `hostname ${shQuote(pod.hostname)}`,
     // A checkout under /tmp (CI may clone there) stays visible through the pod's private /tmp:
     // the in-pod test agent runs from it.
     ...(REPO_UNDER_TMP ? [`mount --bind ${shQuote(REPO_ROOT)} ${shQuote(repoInTmp)}`] : []),
@@ -55,4 +60,24 @@ function startHolder(pod, binds) {
   });
 }
 
-module.exports = { startHolder };
+/**
+ * Every process of the pod: the holder and whatever entered its mount namespace (containers, their
+ * children, execs, exec probes, preStop hooks).
+ * @param {import('../pod').Pod} pod
+ * @returns {number[]}
+ */
+function sandboxProcesses(pod) {
+  const holder = pod.holder;
+  if (!holder || holder.pid === undefined || holder.exitCode !== null) return [];
+  let mnt;
+  try { mnt = fs.readlinkSync(`/proc/${holder.pid}/ns/mnt`); } catch { return []; }
+  /** @type {number[]} */
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { if (fs.readlinkSync(`/proc/${d}/ns/mnt`) === mnt) out.push(Number(d)); } catch { /* gone */ }
+  }
+  return out;
+}
+
+module.exports = { startHolder, sandboxProcesses };

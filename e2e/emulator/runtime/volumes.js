@@ -1,10 +1,13 @@
 // @ts-check
 'use strict';
 // Pod volumes as host directories under the pod's state directory: emptyDir (survives container
-// restarts, goes with the pod), configMap and secret (files with defaultMode / items, rewritten
-// when the object is applied again). Mount paths missing on the host are made as empty directories
-// (MountPoints). (A persistentVolumeClaim source, a directory that outlives its pods,
-// would be one more case in volumeSource.)
+// restarts, goes with the pod; `medium: Memory` is a tmpfs that the sandbox mounts on it), and
+// configMap and secret (files with defaultMode / items, laid out as the kubelet's atomic writer does:
+// `..data` points at a timestamped directory, each key is a symlink through it, and an update swaps
+// `..data` in one rename). They follow their object when it is created, changed or deleted: an
+// optional volume whose object is missing is empty. Mount paths missing on the host are made as
+// empty directories (MountPoints). (A persistentVolumeClaim source, a directory that outlives its
+// pods, would be one more case in volumeSource.)
 
 const fs = require('fs');
 const path = require('path');
@@ -43,21 +46,34 @@ class MountPoints {
   }
 }
 
+/** Binary and decimal suffixes of a Kubernetes quantity, as byte multipliers. */
+const QUANTITY_SUFFIX = /** @type {Record<string, number>} */ ({ '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 });
+
+/** @param {string | number} q a quantity such as 64Mi @returns {number} bytes */
+function quantityBytes(q) {
+  const m = /^(\d+(?:\.\d+)?)([A-Za-z]*)$/.exec(String(q));
+  if (!m || !(m[2] in QUANTITY_SUFFIX)) throw new Error(`quantity ${q}: use a number with an optional suffix (k, M, G, Ki, Mi, Gi)`);
+  return Math.ceil(Number(m[1]) * QUANTITY_SUFFIX[m[2]]);
+}
+
 /**
- * The files of a configMap or secret volume, written into dir.
+ * What a configMap or secret volume holds: path → bytes and mode. An optional volume whose object
+ * is missing holds nothing; a required one fails (the kubelet keeps the files it wrote before).
  * @param {StoreView} store
  * @param {Pod} pod
  * @param {Volume} vol
- * @param {string} dir
+ * @returns {Map<string, { data: Buffer, mode: number }>}
  */
-function writeConfigVolume(store, pod, vol, dir) {
+function configPayload(store, pod, vol) {
   const src = vol.configMap || vol.secret;
-  if (!src) return;
+  /** @type {Map<string, { data: Buffer, mode: number }>} */
+  const out = new Map();
+  if (!src) return out;
   const kind = vol.configMap ? 'ConfigMap' : 'Secret';
   const refName = String(vol.configMap ? vol.configMap.name : vol.secret && vol.secret.secretName);
   const obj = store.get(kind, pod.ns, refName);
   if (!obj) {
-    if (src.optional) return;
+    if (src.optional) return out;
     throw new Error(`${kind} "${refName}" not found for volume ${vol.name}`);
   }
   const data = objectData(obj);
@@ -66,11 +82,47 @@ function writeConfigVolume(store, pod, vol, dir) {
   const items = src.items || Object.keys(data).map((k) => ({ key: k, path: k, mode: undefined }));
   for (const it of items) {
     if (!(it.key in data)) throw new Error(`${kind} ${refName} has no key ${it.key}`);
-    const file = path.join(dir, it.path);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, data[it.key]);
-    fs.chmodSync(file, it.mode !== undefined ? it.mode : mode);
+    out.set(it.path, { data: data[it.key], mode: it.mode !== undefined ? it.mode : mode });
   }
+  return out;
+}
+
+/** The name of the link to the current payload directory, as the kubelet's atomic writer names it. */
+const DATA_LINK = '..data';
+/** Tells apart payload directories written within one millisecond. */
+let payloadSeq = 0;
+
+/**
+ * Writes a payload into dir as the kubelet's atomic writer does: a new `..<timestamp>` directory,
+ * then `..data` swapped to it in one rename, then one symlink per top-level name through `..data`;
+ * names no longer in the payload and the old directory go. A reader sees the old files or the new
+ * ones, never a mix.
+ * @param {string} dir
+ * @param {Map<string, { data: Buffer, mode: number }>} payload
+ */
+function writeAtomically(dir, payload) {
+  const link = path.join(dir, DATA_LINK);
+  const old = fs.existsSync(link) ? fs.readlinkSync(link) : null;
+  const stamp = `..${new Date().toISOString().replace(/[-:T]/g, '_').replace('Z', '')}.${++payloadSeq}`;
+  for (const [p, f] of payload) {
+    const file = path.join(dir, stamp, p);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, f.data);
+    fs.chmodSync(file, f.mode);
+  }
+  fs.mkdirSync(path.join(dir, stamp), { recursive: true });
+  const tmpLink = path.join(dir, `${DATA_LINK}_tmp`);
+  fs.rmSync(tmpLink, { force: true });
+  fs.symlinkSync(stamp, tmpLink);
+  fs.renameSync(tmpLink, link);
+  const top = new Set([...payload.keys()].map((p) => p.split('/')[0]));
+  for (const name of top) {
+    if (!fs.existsSync(path.join(dir, name))) fs.symlinkSync(path.join(DATA_LINK, name), path.join(dir, name));
+  }
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith('..') && !top.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+  if (old && old !== stamp) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
 }
 
 /** @param {Pod} pod @param {Volume} vol */
@@ -85,12 +137,13 @@ function volumeDir(pod, vol) { return path.join(pod.dir, 'volumes', vol.name); }
 function volumeSource(store, pod, vol) {
   const dir = volumeDir(pod, vol);
   if (vol.emptyDir) {
+    if (vol.emptyDir.medium && vol.emptyDir.medium !== 'Memory') throw new Unsupported(`volume ${vol.name}: emptyDir medium ${vol.emptyDir.medium}`);
     fs.mkdirSync(dir, { recursive: true });
     return dir;
   }
   if (vol.configMap || vol.secret) {
     fs.mkdirSync(dir, { recursive: true });
-    writeConfigVolume(store, pod, vol, dir);
+    writeAtomically(dir, configPayload(store, pod, vol));
     return dir;
   }
   throw new Unsupported(`volume ${vol.name}: only emptyDir, configMap and secret volumes are emulated`);
@@ -119,17 +172,19 @@ function volumeBinds(store, pod, mountPoints) {
       if (seen.has(m.mountPath)) continue;
       seen.add(m.mountPath);
       mountPoints.ensure(m.mountPath);
-      binds.push({ src: sources.get(m.name), dst: m.mountPath, readOnly: !!m.readOnly || !!vol.configMap || !!vol.secret });
+      const memory = vol.emptyDir && vol.emptyDir.medium === 'Memory'
+        ? { tmpfs: { size: vol.emptyDir.sizeLimit !== undefined ? quantityBytes(vol.emptyDir.sizeLimit) : undefined } } : {};
+      binds.push({ src: sources.get(m.name), dst: m.mountPath, readOnly: !!m.readOnly || !!vol.configMap || !!vol.secret, ...memory });
     }
   }
   return binds;
 }
 
 /**
- * The kubelet eventually rewrites configMap and secret volumes when their object changes; here it
- * is at once.
+ * The kubelet eventually rewrites configMap and secret volumes when their object is created,
+ * changed or deleted; here it is at once.
  * @param {StoreView} store
- * @param {import('../types').StoredObject} obj the ConfigMap or Secret that changed
+ * @param {import('../types').StoredObject} obj the ConfigMap or Secret that changed (or left the store)
  * @param {(pod: Pod, err: Error) => void} onError
  */
 function refreshConfigVolumes(store, obj, onError) {
@@ -138,7 +193,7 @@ function refreshConfigVolumes(store, obj, onError) {
     for (const vol of pod.spec.volumes || []) {
       const ref = vol.configMap ? vol.configMap.name : vol.secret && vol.secret.secretName;
       if (!ref || ref !== obj.name || (vol.configMap ? obj.kind !== 'ConfigMap' : obj.kind !== 'Secret')) continue;
-      try { writeConfigVolume(store, pod, vol, volumeDir(pod, vol)); } catch (e) { onError(pod, /** @type {Error} */ (e)); }
+      try { writeAtomically(volumeDir(pod, vol), configPayload(store, pod, vol)); } catch (e) { onError(pod, /** @type {Error} */ (e)); }
     }
   }
 }

@@ -1,14 +1,13 @@
-// Strict validation of Kubernetes objects against the official API definitions (1.28 and 1.36 in
-// shared/k8s-schema), with unknown fields rejected: it catches misspelled fields that
-// kubernetes-models lets through. Shared by the schema test and the property test.
+// Strict validation against the official Kubernetes API definitions (/work/shared/k8s-schema): every
+// object type gets additionalProperties: false, so a misspelled or unknown field is an error, and
+// objects are looked up by group-qualified apiVersion and kind (networking.k8s.io/v1 NetworkPolicy).
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
 
-const SCHEMA_DIR = join(__dirname, '..', '..', '..', 'shared', 'k8s-schema');
-
-/** The API definitions files the objects must validate against. */
-export const STRICT_SCHEMAS = ['v1.28.0-definitions.json', 'v1.36.0-definitions.json'] as const;
+export const SCHEMA_DIR = join(__dirname, '..', '..', 'shared', 'k8s-schema');
+/** The oldest and the newest Kubernetes versions whose definitions we validate against. */
+export const SCHEMA_FILES = ['v1.28.0-definitions.json', 'v1.36.0-definitions.json'];
 
 /** A validator per kind for one API version's definitions, with additionalProperties: false. */
 export function strictValidators(file: string): (doc: any) => ValidateFunction {

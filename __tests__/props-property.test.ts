@@ -8,11 +8,13 @@ import { Cpu } from 'cdk8s-plus-28';
 import fc from 'fast-check';
 import { RedisSentinel, RedisSentinelPropError, RedisSentinelProps, RedisSentinelSettings, resolveSettings } from '../src';
 import { SCHEMA_FILES, strictValidators } from './strict-schema';
-import { As, describeIfRedis, Loopback, randomSecret, rawCli, until } from './helpers/loopback';
+import { As, describeIfRedis, Loopback, loopbackNet, randomSecret, rawCli, until } from './helpers/loopback';
 
 const INT32_MAX = 2 ** 31 - 1;
 /** Synthesized runs: 5000 take about 9 s on this machine (2 cores); PROPS_RUNS=40000 for a deeper search (80 s). */
 const RUNS = Number(process.env.PROPS_RUNS ?? 5000);
+/** The loopback /24 of this run's fake pods. */
+const NET = loopbackNet();
 /** Accepted props that start on real servers, per run. */
 const STARTS = 5;
 
@@ -141,7 +143,7 @@ describe('props, at random', () => {
       const picks = fc.sample(fc.shuffledSubarray(candidates, { minLength: STARTS, maxLength: STARTS }), 1)[0];
       expect(picks).toHaveLength(STARTS);
       for (const [i, settings] of picks.entries()) {
-        const ip = `127.0.2.${10 + i}`;
+        const ip = `${NET}.${10 + i}`;
         const shown = JSON.stringify({ redisPort: settings.redisPort, sentinelPort: settings.sentinelPort, masterName: settings.masterName, auth: settings.auth, maxMemoryBytes: settings.maxMemoryBytes, quorum: settings.quorum, parallelSyncs: settings.parallelSyncs });
         if (!(await free(ip, settings.redisPort)) || !(await free(ip, settings.sentinelPort))) continue; // a port taken on this machine, not a finding
         await startsOnRealServers(loop, settings, ip).catch((e) => { throw new Error(`${shown}: ${(e as Error).message}`); });
@@ -151,7 +153,7 @@ describe('props, at random', () => {
     test('a client ACL rule that names no Redis command keeps every Redis from starting: why settings must reject it', async () => {
       const valid = resolveSettings({ redisPort: 16579, sentinelPort: 26579 });
       const settings = { ...valid, auth: { ...valid.auth!, clientAclRules: ['+notacommand'] } };
-      await expect(startsOnRealServers(loop, settings, '127.0.2.30')).rejects.toThrow(/Aborting Redis startup because of ACL errors: .*users\.acl:1: Error in applying operation '\+notacommand': Unknown command or category name in ACL/);
+      await expect(startsOnRealServers(loop, settings, `${NET}.30`)).rejects.toThrow(/Aborting Redis startup because of ACL errors: .*users\.acl:1: Error in applying operation '\+notacommand': Unknown command or category name in ACL/);
     }, 30000);
 
     // Found by this test: settings accepts any lowercase name as a rule (ACL_RULE in settings.ts).
@@ -174,7 +176,7 @@ function free(host: string, port: number): Promise<boolean> {
 /**
  * Starts a bootstrap pod (Redis and sentinel) for these settings at `ip`, with a Secret of random
  * passwords when auth is on; resolves once the sentinel monitors the Redis as master and the Redis
- * runs with the settings' maxmemory and takes the client's writes. Rejects with the container logs
+ * runs with the settings' maxmemory and lets the client log in. Rejects with the container logs
  * when a container ends or time runs out.
  */
 async function startsOnRealServers(loop: Loopback, settings: RedisSentinelSettings, ip: string): Promise<void> {
@@ -196,7 +198,8 @@ async function startsOnRealServers(loop: Loopback, settings: RedisSentinelSettin
     throw new Error(`${(e as Error).message}\n${containers.map((x) => x.log()).join('\n')}`);
   }
   expect(ask(settings.redisPort, ['CONFIG', 'GET', 'maxmemory'])).toBe(`maxmemory\n${settings.maxMemoryBytes}`);
-  // min-replicas-to-write above 0 refuses writes with no replica: the client's login is what counts here
-  expect(ask(settings.redisPort, ['SET', 'k', 'v'], client)).toMatch(settings.minReplicasToWrite > 0 ? /^NOREPLICAS/ : /^OK$/);
+  // The client logs in (its rules may take PING away: NOPERM comes after a login, NOAUTH without one)
+  expect(ask(settings.redisPort, ['PING'], client)).toMatch(secret ? /^(PONG|NOPERM )/ : /^PONG$/);
+  if (secret) expect(ask(settings.redisPort, ['PING'], {})).toBe('NOAUTH Authentication required.');
   for (const c of containers) process.kill(-c.proc.pid!, 'SIGKILL');
 }

@@ -12,6 +12,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { canRun, Emulator } = require('./lib/harness');
+const { sleep, eventually } = require('./lib/polling');
 
 const skipReason: string | null = canRun();
 const describeE2E = skipReason ? describe.skip : describe;
@@ -22,16 +23,6 @@ const FIXTURES = path.join(__dirname, 'fixtures');
 describeE2E('the pod emulator', () => {
   let emu: any;
   const k = (...args: string[]) => emu.kubectl(args, { cwd: FIXTURES });
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  /** Polls fn every 200 ms until it returns something truthy; its last value after timeoutMs. */
-  async function eventually<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v || Date.now() > deadline) return v;
-      await sleep(200);
-    }
-  }
   const jsonpath = async (what: string, tpl: string) => (await k('get', ...what.split(' '), '-o', `jsonpath=${tpl}`)).stdout;
   const ready = async (...pods: string[]) => {
     for (const p of pods) expect((await k('wait', '--for=condition=Ready', `pod/${p}`, '--timeout=30s')).code).toBe(0);

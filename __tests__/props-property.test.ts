@@ -156,9 +156,9 @@ describe('props, at random', () => {
       await expect(startsOnRealServers(loop, settings, `${NET}.30`)).rejects.toThrow(/Aborting Redis startup because of ACL errors: .*users\.acl:1: Error in applying operation '\+notacommand': Unknown command or category name in ACL/);
     }, 30000);
 
-    // Found by this test: settings accepts any lowercase name as a rule (ACL_RULE in settings.ts).
-    // When settings rejects it, this fails: make it a plain test.
-    test.failing('known gap, for settings.ts: resolveSettings rejects a client ACL rule that names no Redis command', () => {
+    // Found by this test: settings accepted any lowercase name as a rule; now it checks the names
+    // against Redis 7.0's (src/acl-names.ts).
+    test('resolveSettings rejects a client ACL rule that names no Redis command', () => {
       expect(() => resolveSettings({ auth: { clientAclRules: ['+notacommand'] } })).toThrow(RedisSentinelPropError);
     });
   });

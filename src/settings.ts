@@ -621,7 +621,7 @@ function resolveAuth(value: unknown, instance: string, fail: Fail): ResolvedAuth
     const known = name.startsWith('@') ? REDIS_ACL_CATEGORIES.has(name.slice(1)) : REDIS_COMMANDS.has(name);
     if (!known) {
       fail('auth.clientAclRules', rule,
-        `Redis 7.0 has no ${name.startsWith('@') ? 'ACL category' : 'command'} '${name}', and an ACL rule naming one makes every Redis refuse to start`,
+        `Redis 7.0 has no ${name.startsWith('@') ? 'ACL category' : 'command'} '${name.replace(/^@/, '')}', and an ACL rule naming one makes every Redis refuse to start`,
         name.startsWith('@') ? `use one of @${[...REDIS_ACL_CATEGORIES].join(', @')}` : 'check the spelling against the Redis command reference (subcommands as command|sub)');
     }
   }

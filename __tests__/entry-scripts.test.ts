@@ -1,121 +1,66 @@
 // The entry scripts on real redis-server and redis-sentinel processes, on loopback. Each "pod" is a
-// loopback address (127.0.0.2, .3, ...): its Redis and Sentinel bind to it, and the sentinel
-// "Service" is the bootstrap pod's sentinel address. Nothing leaves the machine.
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+// loopback address (<NET>.2, .3, ...: a /24 of 127.0.0.0/8 picked at random for the run, so that
+// another run on the machine does not share them): its Redis and Sentinel bind to it, and the
+// sentinel "Service" is the bootstrap pod's sentinel address. Nothing leaves the machine.
+import { spawn } from 'child_process';
+import { createServer, Server } from 'net';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Duration } from 'cdk8s';
 import { resolveSettings } from '../src';
-import { configMapData, RenderOptions, SENTINEL_PLACEHOLDERS } from '../src/redis-config';
+import { SENTINEL_PLACEHOLDERS } from '../src/redis-config';
+import { describeIfRedis, linkedTo, Loopback, loopbackNet, randomSecret, rawCli, redisCli as cliAs, SecretFiles, until, writeSecret } from './helpers/loopback';
 
-const have = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`]); return true; } catch { return false; } };
-const describeIfRedis = have('redis-server') && have('redis-sentinel') && have('redis-cli') ? describe : describe.skip;
-if (describeIfRedis === describe.skip) {
-  // Say so, rather than passing silently: .ci/run installs redis-server and redis-sentinel.
-  console.warn('entry-scripts tests skipped: redis-server, redis-sentinel and redis-cli are not installed');
-}
-
+const NET = loopbackNet();
 const REDIS_PORT = 16379;
 const SENTINEL_PORT = 26380;
-const SERVICE = '127.0.0.2'; // the bootstrap pod's sentinel stands in for the sentinel Service
-
-interface Pod { ip: string; dir: string; procs: ChildProcess[]; logs: string[] }
+const SERVICE = `${NET}.2`; // the bootstrap pod's sentinel stands in for the sentinel Service
 
 describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
-  let root: string;
-  const pods: Pod[] = [];
   const settings = resolveSettings({ redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, discoveryTimeout: Duration.seconds(20) });
   /** Faster than a pod's pacing, so the test takes seconds. */
-  const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, FOLLOW_STRIKES: 3 };
+  const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, FOLLOW_STRIKES: 3, AUTH_WATCH_SECONDS: 1 };
+  /** The Secret: random passwords, the admin's and the replication user's with every character a shell or a config file could trip on. */
+  const secret: SecretFiles = randomSecret(settings);
+  secret['admin-password'] += ` a'b"c\\d $(id) \`id\` %s é;*`;
+  secret['replication-password'] += ' "quoted" \'single\' \\x41';
+  const admin = { user: 'admin', password: secret['admin-password'] };
+  let loop: Loopback;
 
-  /** A pod: the ConfigMap's files in its config dir, rendered for its own loopback address and dirs. */
-  function makePod(ip: string, options: RenderOptions = {}): Pod {
-    const dir = join(root, ip);
-    for (const sub of ['config', 'data', 'sentinel']) mkdirSync(join(dir, sub), { recursive: true });
-    const files = configMapData(settings, {
-      bind: ip, dataDir: join(dir, 'data'), sentinelStateDir: join(dir, 'sentinel'), sentinelHost: SERVICE, pacing, ...options,
-    });
-    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, 'config', file), text);
-    const pod = { ip, dir, procs: [], logs: [] };
-    pods.push(pod);
-    return pod;
-  }
-
-  /** Starts a container: the entry script with the env the manifests give it. */
-  function start(pod: Pod, env: Record<string, string>): { log: () => string; proc: ChildProcess } {
-    let out = '';
-    const proc = spawn('sh', [join(pod.dir, 'config', 'entrypoint.sh')], {
-      env: { PATH: process.env.PATH, CONFIG_DIR: join(pod.dir, 'config'), POD_IP: pod.ip, POD_NAME: `pod-${pod.ip}`, ...env },
-      detached: true, // its own process group: the janitor and redis die with it
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout!.on('data', (d) => { out += d; });
-    proc.stderr!.on('data', (d) => { out += d; });
-    pod.procs.push(proc);
-    return { log: () => out, proc };
-  }
-
-  /**
-   * redis-cli ARGS..., or with no args the commands on `input`, one a line, all on one connection.
-   * Throws when redis-cli fails or prints an error reply.
-   */
-  function redisCli(ip: string, port: number, args: string[], input?: string): string {
-    const r = spawnSync('redis-cli', ['-h', ip, '-p', String(port), ...args], { input, timeout: 5000, encoding: 'utf8' });
-    const out = (r.stdout ?? '').trim();
-    // redis-cli exits 0 on an error reply and prints it as a line that opens with its upper-case code
-    if (r.status !== 0 || /^[A-Z]{3,} /m.test(out)) {
-      throw new Error(`redis-cli -h ${ip} -p ${port} ${args.join(' ') || input}: status ${r.status} ${r.error ?? ''}\n${out}\n${r.stderr ?? ''}`);
-    }
-    return out;
-  }
+  const makePod = (ip: string, options: Parameters<Loopback['makePod']>[1] = {}) => loop.makePod(ip, { secret, ...options });
+  const start = (pod: Parameters<Loopback['start']>[0], env: Record<string, string>) => loop.start(pod, env);
+  /** redis-cli as the admin. */
+  const redisCli = (ip: string, port: number, args: string[], input?: string): string => cliAs(ip, port, args, input, admin);
   const cli = (ip: string, port: number, ...args: string[]): string => redisCli(ip, port, args);
   /** For polling: '' while the server does not answer. */
   const ask = (ip: string, port: number, ...args: string[]): string => { try { return cli(ip, port, ...args); } catch { return ''; } };
 
-  async function until(what: string, check: () => boolean, seconds = 30): Promise<void> {
-    const end = Date.now() + seconds * 1000;
-    while (Date.now() < end) {
-      if (check()) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`timed out after ${seconds}s waiting until ${what}`);
-  }
-
   const role = (ip: string) => (ask(ip, REDIS_PORT, 'INFO', 'replication').match(/^role:(\w+)/m) ?? [])[1];
   const monitored = (ip: string) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'get-master-addr-by-name', 'mymaster').split('\n')[0];
 
-  beforeAll(() => { root = mkdtempSync(join(tmpdir(), 'entry-scripts-')); });
-  afterAll(async () => {
-    for (const p of pods) {
-      for (const proc of p.procs) {
-        if (proc.pid && proc.exitCode === null) { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ } }
-      }
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    rmSync(root, { recursive: true, force: true });
-  });
+  beforeAll(() => { loop = new Loopback({ settings, render: { sentinelHost: SERVICE, pacing } }); });
+  afterAll(async () => { await loop.cleanup(); });
 
   test('bootstrap, a replica and a sentinel find the master through the "service"; a second bootstrap master joins it', async () => {
     // GIVEN the bootstrap pod: nobody answers at the service address yet
-    const boot = makePod('127.0.0.2');
+    const boot = makePod(`${NET}.2`);
     const master = start(boot, { MASTER: 'true' });
     const bootSentinel = start(boot, { SENTINEL: 'true' });
     await until('the bootstrap Redis is a master', () => role(boot.ip) === 'master');
-    expect(master.log()).toContain('no sentinel answered at 127.0.0.2');
+    expect(master.log()).toContain(`no sentinel answered at ${NET}.2`);
     expect(master.log()).toContain('this is a new cluster, starting as its first master');
     await until('the bootstrap sentinel monitors it', () => monitored(boot.ip) === boot.ip);
-    await until('the sentinel logs +monitor master', () => bootSentinel.log().includes('+monitor master mymaster 127.0.0.2'));
+    await until('the sentinel logs +monitor master', () => bootSentinel.log().includes(`+monitor master mymaster ${NET}.2`));
 
     // WHEN a controller's Redis pod and sentinel pod start
-    const replicaPod = makePod('127.0.0.3');
+    const replicaPod = makePod(`${NET}.3`);
     const replica = start(replicaPod, {});
-    const sentinelPod = makePod('127.0.0.4');
+    const sentinelPod = makePod(`${NET}.4`);
     start(sentinelPod, { SENTINEL: 'true' });
 
     // THEN the replica replicates from the master and the sentinel monitors the same master
-    await until('the replica is linked to the master', () => /master_host:127.0.0.2\r?\n[\s\S]*master_link_status:up/.test(ask(replicaPod.ip, REDIS_PORT, 'INFO', 'replication')));
-    expect(replica.log()).toContain('replicating from master 127.0.0.2:16379 (found through 127.0.0.2:26380)');
+    await until('the replica is linked to the master', () => linkedTo(boot.ip, ask(replicaPod.ip, REDIS_PORT, 'INFO', 'replication')));
+    expect(replica.log()).toContain(`replicating from master ${NET}.2:16379 (found through ${NET}.2:26380)`);
     await until('the new sentinel monitors the master', () => monitored(sentinelPod.ip) === boot.ip);
     await until('the sentinels know each other', () => /num-other-sentinels\n1/.test(ask(boot.ip, SENTINEL_PORT, 'SENTINEL', 'master', 'mymaster')));
     // SET and WAIT on one connection: WAIT on a connection of its own would count no write and
@@ -124,43 +69,43 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
     expect(cli(replicaPod.ip, REDIS_PORT, 'GET', 'k')).toBe('v');
 
     // WHEN the bootstrap pod is applied again next to the running cluster
-    const again = makePod('127.0.0.5');
+    const again = makePod(`${NET}.5`);
     const secondBoot = start(again, { MASTER: 'true' });
 
     // THEN it joins the live master as a replica and says so: never a second, empty master
     await until('the re-applied bootstrap Redis is a replica', () => role(again.ip) === 'slave');
-    expect(secondBoot.log()).toContain('the sentinels already know a live master of mymaster at 127.0.0.2:16379: joining it as a replica instead of starting a second master');
+    expect(secondBoot.log()).toContain(`the sentinels already know a live master of mymaster at ${NET}.2:16379: joining it as a replica instead of starting a second master`);
     await until('it has the data', () => ask(again.ip, REDIS_PORT, 'GET', 'k') === 'v');
     expect([boot, replicaPod, again].map((p) => role(p.ip))).toEqual(['master', 'slave', 'slave']);
 
     // WHEN a replica is left on a master that is gone (it joined a pod that was shutting down)
-    expect(cli(again.ip, REDIS_PORT, 'REPLICAOF', '127.0.0.77', String(REDIS_PORT))).toBe('OK');
+    expect(cli(again.ip, REDIS_PORT, 'REPLICAOF', `${NET}.77`, String(REDIS_PORT))).toBe('OK');
     // THEN it follows the master the sentinels name
     await until('the stranded replica follows the sentinels', () => secondBoot.log().includes(
-      'master 127.0.0.77:16379 is unreachable and the sentinels name 127.0.0.2:16379: replicating from it'));
-    await until('it is linked again', () => /master_host:127.0.0.2\r?\n[\s\S]*master_link_status:up/.test(ask(again.ip, REDIS_PORT, 'INFO', 'replication')));
+      `master ${NET}.77:16379 is unreachable and the sentinels name ${NET}.2:16379: replicating from it`));
+    await until('it is linked again', () => linkedTo(boot.ip, ask(again.ip, REDIS_PORT, 'INFO', 'replication')));
 
     // WHEN a Redis becomes a master that the sentinels do not name (a cut-off old master)
     expect(cli(again.ip, REDIS_PORT, 'REPLICAOF', 'NO', 'ONE')).toBe('OK');
     // THEN it steps down to a replica of the master they name
     await until('the second master steps down', () => secondBoot.log().includes(
-      'this Redis is a master but the sentinels name the live master 127.0.0.2:16379: stepping down to its replica'));
+      `this Redis is a master but the sentinels name the live master ${NET}.2:16379: stepping down to its replica`));
     await until('it replicates again', () => role(again.ip) === 'slave');
     expect(role(boot.ip)).toBe('master');
   }, 120000);
 
   test('a sentinel stuck on a dead master stops, and starts afresh on the live master', async () => {
     // GIVEN a live master and its sentinel, which stands in for the sentinel Service
-    const service = '127.0.0.11';
+    const service = `${NET}.11`;
     const boot = makePod(service, { sentinelHost: service });
     start(boot, { MASTER: 'true' });
     start(boot, { SENTINEL: 'true' });
     await until('the master is monitored', () => monitored(service) === service);
     // AND a sentinel pod whose config from an earlier run monitors a master that is gone
-    const pod = makePod('127.0.0.12', { sentinelHost: service, pacing: { ...pacing, JANITOR_INTERVAL_SECONDS: 1 } });
+    const pod = makePod(`${NET}.12`, { sentinelHost: service, pacing: { ...pacing, JANITOR_INTERVAL_SECONDS: 1 } });
     const saved = join(pod.dir, 'sentinel', 'sentinel.conf');
     writeFileSync(saved, readFileSync(join(pod.dir, 'config', 'sentinel.conf'), 'utf8')
-      .replace(SENTINEL_PLACEHOLDERS.masterHost, '127.0.0.77')
+      .replace(SENTINEL_PLACEHOLDERS.masterHost, `${NET}.77`)
       .replace(SENTINEL_PLACEHOLDERS.masterPort, String(REDIS_PORT))
       .replace(SENTINEL_PLACEHOLDERS.announceIp, pod.ip));
 
@@ -182,11 +127,128 @@ describeIfRedis('entry scripts on real Redis processes (loopback)', () => {
 
   test('a sentinel finds no master and says so, within its bound', async () => {
     // the sentinel "Service" is its own address, where nothing answers yet
-    const lonely = makePod('127.0.0.9', { sentinelHost: '127.0.0.9', discoveryTimeoutSeconds: 2 });
+    const lonely = makePod(`${NET}.9`, { sentinelHost: `${NET}.9`, discoveryTimeoutSeconds: 2 });
     const s = start(lonely, { SENTINEL: 'true' });
     const code = await new Promise<number | null>((r) => s.proc.on('exit', r));
     expect(code).toBe(1);
-    expect(s.log()).toContain('no live master of mymaster found through 127.0.0.9:26380 or a local Redis (attempt 1); retrying in 1s');
+    expect(s.log()).toContain(`no live master of mymaster found through ${NET}.9:26380 or a local Redis (attempt 1); retrying in 1s`);
     expect(s.log()).toContain('giving up after 2s: found no live master of mymaster; look at the Redis pods: kubectl logs -l name=redis');
   }, 30000);
+
+  test('a pod waits for its Secret: it says once which Secret and how to create it, then starts when it appears', async () => {
+    // GIVEN a bootstrap pod whose Secret does not exist yet (the volume is optional: an empty dir)
+    const pod = makePod(`${NET}.20`, { sentinelHost: `${NET}.20`, secret: undefined });
+    const master = start(pod, { MASTER: 'true' });
+    // WHEN it has waited a few rounds
+    await new Promise((r) => setTimeout(r, 3500));
+    // THEN it is still running, said once what it waits for and how to make it, and nothing listens yet
+    expect(master.proc.exitCode).toBeNull();
+    const waiting = master.log().split('\n').filter((l) => l.includes('waiting for Secret'));
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]).toContain(`waiting for Secret redis-auth: key admin-password is missing in ${pod.authDir}. To create it, run the launch script`);
+    expect(waiting[0]).toContain('kubectl create secret generic redis-auth --from-file=client-password=./client-password --from-file=replication-password=./replication-password');
+    expect(rawCli(pod.ip, REDIS_PORT, ['PING']).err).toContain('Connection refused');
+    // WHEN the Secret appears (the kubelet fills the volume)
+    writeSecret(pod, secret);
+    // THEN it says so and starts, with the Secret's passwords
+    await until('the Redis is a master', () => role(pod.ip) === 'master');
+    expect(master.log()).toContain('found Secret redis-auth');
+    expect(rawCli(pod.ip, REDIS_PORT, ['PING']).out).toBe('NOAUTH Authentication required.');
+  }, 30000);
+
+  test('a Secret with a password that ends in a newline is not used, and the pod says why', async () => {
+    const pod = makePod(`${NET}.21`, { sentinelHost: `${NET}.21`, secret: { ...secret, 'client-password-next': 'echoed\n' } });
+    const master = start(pod, { MASTER: 'true' });
+    await until('the pod says why it waits', () => master.log().includes(
+      'waiting for Secret redis-auth: key client-password-next holds a newline (write each password without one, e.g. with printf %s)'));
+    writeSecret(pod, secret);
+    await until('the Redis is a master', () => role(pod.ip) === 'master');
+  }, 30000);
+
+  test('a pod follows only our own servers: not a Redis without our passwords, nor one that takes any password', async () => {
+    // GIVEN a master and its sentinel (the "service")
+    const service = `${NET}.30`;
+    const boot = makePod(service, { sentinelHost: service });
+    const master = start(boot, { MASTER: 'true' });
+    start(boot, { SENTINEL: 'true' });
+    await until('the master is monitored', () => monitored(service) === service);
+    // AND two impostors: a plain Redis, and a server that says OK to every password and role:master to INFO
+    const impostor = spawn('redis-server', ['--port', String(REDIS_PORT), '--bind', `${NET}.39`, '--save', '', '--appendonly', 'no'], { detached: true, stdio: 'ignore' });
+    const fake = await acceptAnything(`${NET}.38`, REDIS_PORT);
+    try {
+      await until('the plain impostor answers', () => rawCli(`${NET}.39`, REDIS_PORT, ['PING']).out === 'PONG');
+      for (const host of [`${NET}.39`, `${NET}.38`]) {
+        // WHEN someone with the admin password makes the sentinels name the impostor (the issue's attack)
+        expect(redisCli(service, SENTINEL_PORT, [], `SENTINEL REMOVE mymaster\nSENTINEL MONITOR mymaster ${host} ${REDIS_PORT} 1\n`)).toBe('OK\nOK');
+        // THEN the master never steps down to it, however many checks name it, and says why
+        await until(`the master refuses ${host}`, () => master.log().includes(`${host}:${REDIS_PORT} answers but is not one of ours (it must accept the admin password of Secret redis-auth and refuse a wrong one): not following it`));
+        await new Promise((r) => setTimeout(r, (pacing.FOLLOW_STRIKES + 2) * 1000));
+        expect(role(service)).toBe('master');
+        expect(master.log()).not.toContain('stepping down');
+      }
+      // AND a new replica does not replicate from it either
+      const replica = start(makePod(`${NET}.31`, { sentinelHost: service }), {});
+      await until('the new replica refuses the impostor', () => replica.log().includes(`${NET}.38:16379 answers but is not one of ours`));
+      expect(role(`${NET}.31`)).toBeUndefined();
+      expect(fake.commands.filter((c) => /^(REPLICAOF|SLAVEOF|PSYNC|SYNC)$/i.test(c[0]))).toEqual([]);
+    } finally {
+      impostor.kill('SIGKILL');
+      fake.server.close();
+    }
+  }, 60000);
+
+  test('a pod whose admin password the others refuse says so, and follows nobody', async () => {
+    const service = `${NET}.30`; // the cluster of the test above
+    const stranger = start(makePod(`${NET}.33`, { sentinelHost: service, secret: { ...secret, 'admin-password': 'not-the-admin-password' } }), {});
+    await until('it reports the refusal', () => stranger.log().includes(
+      `${service}:${SENTINEL_PORT} refused user admin with the password in key admin-password of Secret redis-auth: a rotation skipped a step (docs/security.md), or this is not one of our servers`));
+    expect(role(`${NET}.33`)).toBeUndefined();
+  }, 30000);
+
+  test('with auth: false everything works as before, without a password', async () => {
+    const open = resolveSettings({ redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, discoveryTimeout: Duration.seconds(20), auth: false });
+    const service = `${NET}.40`;
+    const boot = makePod(service, { settings: open, sentinelHost: service, secret: undefined });
+    start(boot, { MASTER: 'true' });
+    start(boot, { SENTINEL: 'true' });
+    const replica = makePod(`${NET}.41`, { settings: open, sentinelHost: service, secret: undefined });
+    start(replica, {});
+    const plain = (ip: string, port: number, ...args: string[]) => rawCli(ip, port, args).out;
+    await until('the sentinel monitors the master', () => plain(service, SENTINEL_PORT, 'SENTINEL', 'get-master-addr-by-name', 'mymaster').startsWith(service));
+    await until('the replica is linked', () => /master_link_status:up/.test(plain(replica.ip, REDIS_PORT, 'INFO', 'replication')));
+    expect(plain(service, REDIS_PORT, 'SET', 'k', 'v')).toBe('OK');
+    await until('the replica has the key', () => plain(replica.ip, REDIS_PORT, 'GET', 'k') === 'v');
+    expect(readFileSync(join(boot.dir, 'config', 'redis.conf'), 'utf8')).not.toMatch(/include|protected-mode yes/);
+    expect(existsSync(join(boot.runDir, 'auth.conf'))).toBe(false);
+  }, 60000);
 });
+
+/** A server that answers OK to every command and `role:master` to INFO, and records the commands. */
+async function acceptAnything(host: string, port: number): Promise<{ server: Server; commands: string[][] }> {
+  const commands: string[][] = [];
+  const server = createServer((socket) => {
+    let buffer = '';
+    socket.on('data', (d) => {
+      buffer += d.toString('latin1');
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buffer);
+        if (!m) return;
+        let at = m[0].length;
+        const args: string[] = [];
+        for (let i = 0; i < Number(m[1]); i++) {
+          const len = /^\$(\d+)\r\n/.exec(buffer.slice(at));
+          if (!len || buffer.length < at + len[0].length + Number(len[1]) + 2) return;
+          args.push(buffer.substr(at + len[0].length, Number(len[1])));
+          at += len[0].length + Number(len[1]) + 2;
+        }
+        buffer = buffer.slice(at);
+        commands.push(args);
+        const info = 'role:master\r\n';
+        socket.write(/^info$/i.test(args[0]) ? `$${info.length}\r\n${info}\r\n` : '+OK\r\n');
+      }
+    });
+    socket.on('error', () => { /* the client went away */ });
+  });
+  await new Promise<void>((r) => server.listen(port, host, r));
+  return { server, commands };
+}

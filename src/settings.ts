@@ -3,6 +3,7 @@
 // every value's type is checked at run time, and values from cdk8s (Duration, Size, Cpu) are
 // recognised by their shape, not by `instanceof` against this package's own copy of cdk8s.
 import { Chart } from 'cdk8s';
+import { REDIS_ACL_CATEGORIES, REDIS_COMMANDS } from './acl-names';
 import type { IConstruct } from 'constructs';
 import { PodAntiAffinity, SentinelPlacement, VolumeRetention } from './props';
 import type { PodToleration, RedisSentinelProps, RedisSentinelStatefulSetProps } from './props';
@@ -615,6 +616,13 @@ function resolveAuth(value: unknown, instance: string, fail: Fail): ResolvedAuth
       fail('auth.clientAclRules', rule,
         'each rule adds (+) or removes (-) a command, a subcommand (command|sub) or a category (@name), in lowercase; key and channel rules stay ours',
         "write e.g. '+flushdb', '-keys' or '+@scripting'");
+    }
+    const name = (rule as string).slice(1);
+    const known = name.startsWith('@') ? REDIS_ACL_CATEGORIES.has(name.slice(1)) : REDIS_COMMANDS.has(name);
+    if (!known) {
+      fail('auth.clientAclRules', rule,
+        `Redis 7.0 has no ${name.startsWith('@') ? 'ACL category' : 'command'} '${name.replace(/^@/, '')}', and an ACL rule naming one makes every Redis refuse to start`,
+        name.startsWith('@') ? `use one of @${[...REDIS_ACL_CATEGORIES].join(', @')}` : 'check the spelling against the Redis command reference (subcommands as command|sub)');
     }
   }
   return { secretName: secretName as string, secretKeys: AUTH_SECRET_KEYS, clientAclRules: [...(rules as string[])] };

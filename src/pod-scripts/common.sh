@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # common.sh: what every entry script shares. POSIX sh: the official Redis image has dash (Debian)
 # or busybox sh (Alpine). Sourced first by entrypoint.sh, probe.sh and cli.sh; the modules
-# (discovery.sh, follow.sh, janitor.sh) expect it loaded. Settings come from cluster.env, written at
+# (auth.sh, discovery.sh, follow.sh, janitor.sh) expect it loaded. Settings come from cluster.env, written at
 # synth time from the construct's props; README.md beside this file maps the modules.
 
 CONFIG_DIR=${CONFIG_DIR:-/etc/redis-sentinel}
@@ -17,20 +17,29 @@ log() {
   printf '%s %s[%s]: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$ROLE" "${POD_NAME:-$(hostname)}" "$*" >&2
 }
 
-# A password file, when one is mounted, is handed to redis-cli through the environment, never on
-# its command line. (Authentication arrives with a later release; this is its hook.)
-if [ -n "${REDIS_PASSWORD_FILE:-}" ] && [ -r "$REDIS_PASSWORD_FILE" ]; then
-  REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE")
-  export REDISCLI_AUTH
-fi
-
 # redis_at HOST PORT ARGS...: one redis-cli call to the Redis or Sentinel at HOST:PORT, bounded by
-# CLI_TIMEOUT_SECONDS; its stderr is dropped, so a peer that does not answer prints nothing.
+# CLI_TIMEOUT_SECONDS. Prints the reply, or nothing when the server does not answer (redis-cli's
+# stderr is dropped). With auth it logs in as the admin user: the password reaches redis-cli on its
+# stdin (--askpass reads it), never on its command line or in its environment. A server that
+# refuses the password prints nothing here and is logged: redis-cli itself exits 0 and runs the
+# command unauthenticated, which gets NOAUTH.
 redis_at() {
   _host=$1
   _port=$2
   shift 2
-  timeout "$CLI_TIMEOUT_SECONDS" redis-cli --no-auth-warning -h "$_host" -p "$_port" "$@" 2>/dev/null | tr -d '\r'
+  if [ -z "${AUTH_SECRET:-}" ]; then
+    timeout "$CLI_TIMEOUT_SECONDS" redis-cli -h "$_host" -p "$_port" "$@" 2>/dev/null | tr -d '\r'
+    return 0
+  fi
+  _reply=$(timeout "$CLI_TIMEOUT_SECONDS" redis-cli --user "$ADMIN_USER" --askpass -h "$_host" -p "$_port" "$@" \
+    2>/dev/null <"$AUTH_DIR/$ADMIN_PASSWORD_KEY" | tr -d '\r')
+  case $_reply in
+    NOAUTH* | WRONGPASS*)
+      log "$_host:$_port refused user $ADMIN_USER with the password in key $ADMIN_PASSWORD_KEY of Secret $AUTH_SECRET: a rotation skipped a step (docs/security.md), or this is not one of our servers"
+      return 0
+      ;;
+  esac
+  [ -z "$_reply" ] || printf '%s\n' "$_reply"
 }
 
 # An address travels as one "host port" string: the two lines of SENTINEL get-master-addr-by-name,
@@ -75,11 +84,6 @@ master_of() {
 # redis_role HOST PORT: master, slave, or nothing when it does not answer.
 redis_role() {
   redis_at "$1" "$2" INFO replication | info_field role
-}
-
-# is_live_master ADDR: the Redis at ADDR answers, as a master.
-is_live_master() {
-  [ "$(redis_role "$(addr_host "$1")" "$(addr_port "$1")")" = master ]
 }
 
 now() {

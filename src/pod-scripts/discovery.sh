@@ -1,6 +1,6 @@
 # shellcheck shell=sh
-# discovery.sh: finding the master through the sentinels. Needs common.sh. Each finder prints what
-# it found and starts nothing, so that any role can decide how to start on it.
+# discovery.sh: finding the master through the sentinels. Needs common.sh and auth.sh. Each finder
+# prints what it found and starts nothing, so that any role can decide how to start on it.
 # Pods ask the sentinel Service by its DNS name, so discovery works whatever the order in which the
 # objects were created.
 
@@ -12,6 +12,12 @@ sentinel_master_addr() {
   valid_addr "$_mhost" || return 1
   case $_mport in '' | *[!0-9]*) return 1 ;; esac
   addr_of "$_mhost" "$_mport"
+}
+
+# is_live_master ADDR: the Redis at ADDR is one of ours (is_ours) and answers as a master. Every
+# master that a pod follows or monitors passes this first.
+is_live_master() {
+  is_ours "$1" && [ "$(redis_role "$(addr_host "$1")" "$(addr_port "$1")")" = master ]
 }
 
 has_persisted_data() {

@@ -6,7 +6,7 @@ import { join } from 'path';
  * ConfigMap under these keys (README.md beside this file maps them).
  */
 export const SCRIPT_FILES = [
-  'common.sh', 'discovery.sh', 'follow.sh', 'janitor.sh', // modules
+  'common.sh', 'auth.sh', 'discovery.sh', 'follow.sh', 'janitor.sh', // modules
   'entrypoint.sh', 'probe.sh', 'cli.sh', // what containers, probes and the launch script run
 ] as const;
 export type ScriptFile = typeof SCRIPT_FILES[number];

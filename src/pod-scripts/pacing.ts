@@ -24,6 +24,11 @@ export const PACING = {
     value: 3,
     why: 'attempts in which no sentinel answers before the bootstrap Redis founds a new cluster: one unanswered query must not found a second master',
   },
+  // auth.sh
+  AUTH_WATCH_SECONDS: {
+    value: 2,
+    why: 'how often a container checks the mounted Secret for changed passwords (the kubelet updates it within about a minute) and applies them to its running server',
+  },
   // follow.sh
   FOLLOW_INTERVAL_SECONDS: {
     value: 1,

@@ -205,7 +205,7 @@ describe('RedisSentinel', () => {
     new RedisSentinel(chart, 'Redis');
     expect(() => new RedisSentinel(chart, 'Again', { name: 'redis' })).toThrow(RedisSentinelPropError);
     expect(() => new RedisSentinel(chart, 'Sentinel', { name: 'redis-sentinel' }))
-      .toThrow(/prop 'name' = "redis-sentinel": it collides with the RedisSentinel 'test\/Redis' \(name 'redis'\) in the same namespace: both claim ReplicationController\/redis-sentinel/);
+      .toThrow(/prop 'name' = "redis-sentinel": it collides with the instance 'test\/Redis' \(name 'redis'\) in the same namespace: both claim ReplicationController\/redis-sentinel/);
     // In another namespace the same name is fine.
     expect(() => new RedisSentinel(chart, 'Elsewhere', { name: 'redis', namespace: 'other' })).not.toThrow();
   });

@@ -28,6 +28,7 @@ describe('dist/', () => {
       'launch/steps.json',
       'launch/steps.md',
       'redis-sentinel.k8s.yaml',
+      'statefulset/redis-ha.k8s.yaml',
     ]);
   });
 
@@ -38,6 +39,14 @@ describe('dist/', () => {
       'ConfigMap/redis-config', 'NetworkPolicy/redis', 'PodDisruptionBudget/redis', 'PodDisruptionBudget/redis-sentinel',
       'Pod/redis-master', 'Service/redis-sentinel', 'Service/redis-headless', 'ReplicationController/redis', 'ReplicationController/redis-sentinel',
     ]);
+  });
+
+  test('the StatefulSet topology sits in its own folder, with names apart from the classic ones', () => {
+    const classic = Yaml.load(join(fresh, 'redis-sentinel.k8s.yaml')).map((d: any) => `${d.kind}/${d.metadata.name}`);
+    const sts = Yaml.load(join(fresh, 'statefulset', 'redis-ha.k8s.yaml')).map((d: any) => `${d.kind}/${d.metadata.name}`);
+    expect(sts).toEqual(['ConfigMap/redis-ha-config', 'NetworkPolicy/redis-ha', 'PodDisruptionBudget/redis-ha', 'Service/redis-ha-sentinel',
+      'Service/redis-ha-headless', 'StatefulSet/redis-ha']);
+    expect(sts.filter((o: string) => classic.includes(o))).toEqual([]);
   });
 
   test('the launch script is executable', () => {
@@ -57,7 +66,7 @@ describe('dist/', () => {
     try {
       writeFileSync(join(elsewhere, 'mine.yaml'), 'kind: Mine\n');
       main(elsewhere);
-      expect(listFiles(elsewhere)).toEqual(['launch/launch.sh', 'launch/steps.json', 'launch/steps.md', 'mine.yaml', 'redis-sentinel.k8s.yaml']);
+      expect(listFiles(elsewhere)).toEqual(['launch/launch.sh', 'launch/steps.json', 'launch/steps.md', 'mine.yaml', 'redis-sentinel.k8s.yaml', 'statefulset/redis-ha.k8s.yaml']);
       expect(readFileSync(join(elsewhere, 'mine.yaml'), 'utf8')).toBe('kind: Mine\n');
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });

@@ -5,9 +5,10 @@ import { join } from 'path';
 import * as api from '../src';
 
 const EXPECTED = [
-  'DEFAULTS', 'RedisController', 'RedisDisruptionBudget', 'RedisHeadlessService', 'RedisMasterPod', 'RedisSentinel', 'RedisSentinelConfig',
-  'RedisSentinelNetworkPolicy', 'RedisSentinelPropError', 'SentinelController', 'SentinelDisruptionBudget', 'SentinelService', 'launchPlan',
-  'renderLaunchScript', 'renderStepsJson', 'renderStepsMarkdown', 'resolveSettings', 'writeLaunch',
+  'DEFAULTS', 'PodAntiAffinity', 'RedisController', 'RedisDisruptionBudget', 'RedisHeadlessService', 'RedisMasterPod', 'RedisSentinel',
+  'RedisSentinelConfig', 'RedisSentinelNetworkPolicy', 'RedisSentinelPropError', 'RedisSentinelStatefulSet', 'RedisStatefulSet',
+  'SentinelController', 'SentinelDisruptionBudget', 'SentinelPlacement', 'SentinelService', 'SentinelStatefulSet', 'VolumeRetention',
+  'launchPlan', 'renderLaunchScript', 'renderStepsJson', 'renderStepsMarkdown', 'resolveSettings', 'resolveStatefulSetSettings', 'writeLaunch',
 ];
 
 test('src/index.ts exports the constructs, the settings and the launch sequence, and nothing of the k8s L1 surface', () => {

@@ -1,8 +1,8 @@
 // Security by default (issue 9) on real redis-server and redis-sentinel processes, on loopback: what
 // each user can and cannot do, a forged sentinel hello, a password rotation with a writer running,
 // and no password in any process's command line or environment, in any log, or in a file anyone
-// else can read. One cluster of three fake pods (127.0.1.2-4), each with a Redis and a sentinel, in
-// the order of the tests below.
+// else can read. One cluster of three fake pods (<NET>.2-4, a random loopback /24), each with a
+// Redis and a sentinel, in the order of the tests below.
 import { execFileSync } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -11,11 +11,14 @@ import { Duration } from 'cdk8s';
 import Redis from 'ioredis';
 import { resolveSettings } from '../src';
 import { channelsExcept, SENTINEL_CHANNEL_PREFIX } from '../src/redis-config';
-import { As, Container, describeIfRedis, Loopback, Pod, randomSecret, rawCli, redisCli, SecretFiles, until, writeSecret } from './helpers/loopback';
+import { As, Container, describeIfRedis, linkedTo, Loopback, loopbackNet, Pod, randomSecret, rawCli, redisCli, SecretFiles, until, writeSecret } from './helpers/loopback';
 
 const REDIS_PORT = 16479;
 const SENTINEL_PORT = 26479;
-const IPS = ['127.0.1.2', '127.0.1.3', '127.0.1.4'];
+const NET = loopbackNet();
+const IPS = [`${NET}.2`, `${NET}.3`, `${NET}.4`];
+/** An address where nothing runs. */
+const NOWHERE = `${NET}.99`;
 const SERVICE = IPS[0]; // the first pod's sentinel stands in for the sentinel Service
 
 describeIfRedis('security on real Redis processes (loopback)', () => {
@@ -93,7 +96,7 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
     expect(redisCli(master, REDIS_PORT, [], 'SET app:k v\nGET app:k\nPUBLISH news hi\n', client)).toBe('OK\nv\n0');
     expect(ask(master, REDIS_PORT, ['INFO', 'replication'], client)).toMatch(/^role:master$/m);
     expect(notRefused(master, REDIS_PORT, client, [
-      ['CONFIG', 'SET', 'maxmemory', '1'], ['CONFIG', 'GET', 'dir'], ['SHUTDOWN', 'NOSAVE'], ['REPLICAOF', '127.0.1.9', '1'], ['SLAVEOF', '127.0.1.9', '1'],
+      ['CONFIG', 'SET', 'maxmemory', '1'], ['CONFIG', 'GET', 'dir'], ['SHUTDOWN', 'NOSAVE'], ['REPLICAOF', NOWHERE, '1'], ['SLAVEOF', NOWHERE, '1'],
       ['FLUSHALL'], ['FLUSHDB'], ['DEBUG', 'SLEEP', '0'], ['MODULE', 'LIST'], ['ACL', 'LIST'], ['PUBLISH', '__sentinel__:hello', 'x'],
       ['SUBSCRIBE', '__sentinel__:hello'], ['KEYS', '*'], ['MONITOR'], ['CLIENT', 'KILL', 'TYPE', 'normal'], ['SAVE'], ['FAILOVER'],
     ])).toEqual([]);
@@ -104,7 +107,7 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
     expect(ask(SERVICE, SENTINEL_PORT, ['SENTINEL', 'replicas', 'mymaster'], client)).toContain('name');
     for (const ip of IPS) {
       expect(notRefused(ip, SENTINEL_PORT, client, [
-        ['SENTINEL', 'MONITOR', 'x', '127.0.1.9', '1', '1'], ['SENTINEL', 'SET', 'mymaster', 'quorum', '9'], ['SENTINEL', 'REMOVE', 'mymaster'],
+        ['SENTINEL', 'MONITOR', 'x', NOWHERE, '1', '1'], ['SENTINEL', 'SET', 'mymaster', 'quorum', '9'], ['SENTINEL', 'REMOVE', 'mymaster'],
         ['SENTINEL', 'FAILOVER', 'mymaster'], ['SENTINEL', 'RESET', '*'], ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'yes'],
         ['SENTINEL', 'FLUSHCONFIG'], ['SENTINEL', 'DEBUG'], ['SENTINEL', 'SIMULATE-FAILURE', 'crash-after-election'], ['SENTINEL', 'MASTER', 'mymaster'],
         ['SHUTDOWN'], ['PUBLISH', '__sentinel__:hello', 'x'], ['ACL', 'LIST'], ['CLIENT', 'KILL', 'TYPE', 'normal'], ['INFO'],
@@ -145,7 +148,7 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
   });
 
   /** A hello as sentinels publish it, from an unknown sentinel, naming `newMaster` with a config epoch above any real one. */
-  const forgedHello = (newMaster: string) => `127.0.1.99,${SENTINEL_PORT},${'f'.repeat(40)},1000,mymaster,${newMaster},${REDIS_PORT},1000`;
+  const forgedHello = (newMaster: string) => `${NOWHERE},${SENTINEL_PORT},${'f'.repeat(40)},1000,mymaster,${newMaster},${REDIS_PORT},1000`;
 
   test('a forged hello published with the client password is refused everywhere, and no sentinel changes its master', async () => {
     const master = masterIp();
@@ -156,7 +159,7 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
     }
     await new Promise((r) => setTimeout(r, 3000));
     expect(IPS.map(masterOf)).toEqual(IPS.map(() => master));
-    expect(IPS.map((ip) => ask(ip, SENTINEL_PORT, ['SENTINEL', 'sentinels', 'mymaster']))).not.toContainEqual(expect.stringContaining('127.0.1.99'));
+    expect(IPS.map((ip) => ask(ip, SENTINEL_PORT, ['SENTINEL', 'sentinels', 'mymaster']))).not.toContainEqual(expect.stringContaining(NOWHERE));
   });
 
   test('a password rotation with a writer running: no refused command, replication never breaks, and failover works on the new passwords', async () => {
@@ -219,6 +222,22 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
     // the replicas never lost their link (no full resync)
     expect(ask(master, REDIS_PORT, ['INFO', 'stats']).match(/^sync_full:(\d+)/m)![1]).toBe(syncsBefore);
 
+    // A swap without step 1 cannot be applied (the servers refuse the new admin password): the pod
+    // says so and keeps its passwords, until the old one is back under its key
+    const skipped = randomSecret(settings);
+    passwords.add(skipped['admin-password']);
+    writeSecret(pods[1], { ...next, 'admin-password': skipped['admin-password'] });
+    await until('the pod reports the skipped step', () =>
+      new RegExp(`Secret redis-auth changed, but the redis keeps its passwords: ${IPS[1]}:${REDIS_PORT} replied .*NOAUTH`).test(redis[1].log())
+      && new RegExp(`Secret redis-auth changed, but the sentinel keeps its passwords: ${IPS[1]}:${SENTINEL_PORT} replied .*NOAUTH`).test(sentinels[1].log()));
+    expect(ask(IPS[1], REDIS_PORT, ['PING'], client)).toBe('PONG');
+    // (the servers still run with these, so nothing needs applying: the refusals just stop)
+    writeSecret(pods[1], next);
+    await new Promise((r) => setTimeout(r, 1500));
+    const since = [redis[1].log().length, sentinels[1].log().length];
+    await new Promise((r) => setTimeout(r, 3000));
+    expect([redis[1].log().slice(since[0]), sentinels[1].log().slice(since[1])].join('')).not.toMatch(/refused|keeps its passwords/);
+
     // WHEN the master dies, the sentinels (talking to each other and to the Redis servers on the new
     // passwords) fail over, and the other replica replicates from the new master (new masterauth)
     const dead = redis[IPS.indexOf(master)];
@@ -226,7 +245,7 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
     await until('a new master', () => IPS.every((ip) => ip === master || masterOf(ip) !== master) && IPS.some((ip) => ip !== master && role(ip) === 'master'), 30);
     const promoted = masterIp();
     const other = IPS.find((ip) => ip !== master && ip !== promoted)!;
-    await until('the other replica follows the new master', () => new RegExp(`master_host:${promoted.replace(/\./g, '\\.')}\\r?\\n[\\s\\S]*master_link_status:up`).test(ask(other, REDIS_PORT, ['INFO', 'replication'])), 30);
+    await until('the other replica follows the new master', () => linkedTo(promoted, ask(other, REDIS_PORT, ['INFO', 'replication'])), 30);
     // AND the dead pod's Redis comes back (the container restarts) as a replica, on the new passwords
     redis[IPS.indexOf(master)] = loop.start(pods[IPS.indexOf(master)], master === SERVICE ? { MASTER: 'true' } : {});
     await until('the restarted Redis replicates', () => /master_link_status:up/.test(ask(master, REDIS_PORT, ['INFO', 'replication'])), 40);

@@ -134,6 +134,9 @@ describe('resolveSettings', () => {
     ['a bad secret name', { auth: { secretName: 'Redis_Auth' } }, /prop 'auth.secretName' = "Redis_Auth": a Secret name is a DNS subdomain/],
     ['an ACL rule with keys', { auth: { clientAclRules: ['~secret*'] } }, /prop 'auth.clientAclRules' = "~secret\*": each rule adds \(\+\) or removes \(-\)/],
     ['an ACL rule with a space', { auth: { clientAclRules: ['+get +set'] } }, /prop 'auth.clientAclRules' = "\+get \+set"/],
+    ['an ACL rule naming no command', { auth: { clientAclRules: ['+notacommand'] } }, /prop 'auth.clientAclRules' = "\+notacommand": Redis 7.0 has no command 'notacommand'/],
+    ['an ACL rule naming no category', { auth: { clientAclRules: ['+@everything'] } }, /prop 'auth.clientAclRules' = "\+@everything": Redis 7.0 has no ACL category 'everything'.*Fix: use one of @admin/],
+    ['a very long ACL rule', { auth: { clientAclRules: [`+${'a'.repeat(17000)}`] } }, /prop 'auth.clientAclRules' = "\+a{17000}": Redis 7.0 has no command/],
     ['an unknown auth setting', { auth: { password: 'x' } } as any, /prop 'auth.password' = "x": auth has secretName and clientAclRules/],
     ['a master name too long', { masterName: 'm'.repeat(129) }, /prop 'masterName' = "m{129}": .*at most 128 characters/],
     ['a negative cpu', { redisResources: { cpu: { limit: Cpu.units(-1) } } }, /prop 'redisResources.cpu.limit' = "-1": a CPU quantity is a positive, finite number/],
@@ -174,5 +177,27 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ auth: false }).auth).toBeUndefined();
     expect(resolveSettings({ auth: { secretName: 'vault.redis', clientAclRules: ['+flushdb', '-keys', '+@scripting', '+client|kill'] } }).auth)
       .toMatchObject({ secretName: 'vault.redis', clientAclRules: ['+flushdb', '-keys', '+@scripting', '+client|kill'] });
+  });
+});
+
+describe('the Redis command names that clientAclRules may use', () => {
+  const { execFileSync, spawn } = require('child_process');
+  const have = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`]); return true; } catch { return false; } };
+  (have('redis-server') ? test : test.skip)('are exactly what the installed Redis lists (COMMAND LIST, ACL CAT)', async () => {
+    const { REDIS_ACL_CATEGORIES, REDIS_COMMANDS } = require('../src/acl-names');
+    const port = String(17000 + Math.floor(Math.random() * 900));
+    const server = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      let commands = '';
+      for (let i = 0; i < 50 && !commands; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        try { commands = execFileSync('redis-cli', ['-p', port, 'COMMAND', 'LIST']).toString(); } catch { /* not up yet */ }
+      }
+      const categories = execFileSync('redis-cli', ['-p', port, 'ACL', 'CAT']).toString();
+      expect([...REDIS_COMMANDS].sort()).toEqual(commands.trim().split('\n').sort());
+      expect([...REDIS_ACL_CATEGORIES].sort()).toEqual(categories.trim().split('\n').sort());
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The emulator's parts (e2e/README.md, "The parts") depend on each other one way only: the
- * require() graph of e2e/emulator/ has no cycle, and the part folders (network/, runtime/,
+ * require() graph of e2e/emulator/ has no cycle, and the part folders (network/, runtime/, nodes/,
  * controllers/) never require one another: cluster.js wires them through the interfaces of
  * types.d.ts. Reads the source only: needs no root.
  */
@@ -9,7 +9,7 @@ import * as path from 'path';
 
 const EMULATOR = path.join(__dirname, 'emulator');
 /** The folders whose files must not require each other's. */
-const PARTS = ['network', 'runtime', 'controllers'];
+const PARTS = ['network', 'runtime', 'nodes', 'controllers'];
 /** The records every part may require; they require none of the parts or the files that wire them. */
 const SHARED = ['util.js', 'addresses.js', 'pod.js', 'store.js', 'events.js'];
 
@@ -80,7 +80,8 @@ describe('the emulator require() graph', () => {
 
   test('the parser sees the wiring: cluster.js requires every part', () => {
     expect(graph.get('cluster.js')).toEqual(expect.arrayContaining([
-      path.join('network', 'network.js'), path.join('runtime', 'pod-runtime.js'), path.join('controllers', 'replication-controller.js'),
+      path.join('network', 'network.js'), path.join('runtime', 'pod-runtime.js'), path.join('nodes', 'nodes.js'), path.join('nodes', 'scheduler.js'),
+      path.join('controllers', 'replication-controller.js'), path.join('controllers', 'statefulset.js'), path.join('controllers', 'disruption.js'),
     ]));
   });
 

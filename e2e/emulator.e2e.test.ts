@@ -12,6 +12,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { canRun, Emulator } = require('./lib/harness');
+const { sleep, eventually } = require('./lib/polling');
 
 const skipReason: string | null = canRun();
 const describeE2E = skipReason ? describe.skip : describe;
@@ -22,16 +23,6 @@ const FIXTURES = path.join(__dirname, 'fixtures');
 describeE2E('the pod emulator', () => {
   let emu: any;
   const k = (...args: string[]) => emu.kubectl(args, { cwd: FIXTURES });
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  /** Polls fn every 200 ms until it returns something truthy; its last value after timeoutMs. */
-  async function eventually<T>(timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v || Date.now() > deadline) return v;
-      await sleep(200);
-    }
-  }
   const jsonpath = async (what: string, tpl: string) => (await k('get', ...what.split(' '), '-o', `jsonpath=${tpl}`)).stdout;
   const ready = async (...pods: string[]) => {
     for (const p of pods) expect((await k('wait', '--for=condition=Ready', `pod/${p}`, '--timeout=30s')).code).toBe(0);
@@ -293,4 +284,48 @@ describeE2E('the pod emulator', () => {
       expect(await eventually(5000, async () => (await ping(client, 'main', a.ip)) === 'PONG')).toBe(true);
     }, 30000);
   });
+
+  test('name server: Service names through the search path, headless Services by readiness, pod hostname records, records that follow pods; DNS counts as kube-dns for policies', async () => {
+    expect((await k('apply', '-f', 'dns')).code).toBe(0);
+    await ready('dns-0', 'dns-client', 'dns-isolated');
+    const inPod = async (pod: string, script: string) => (await k('exec', pod, '--', 'sh', '-c', script)).stdout;
+    /** The addresses each name resolves to in dns-client, sorted ('' when it does not resolve), in one exec. */
+    const resolveAll = async (names: string[]) => (await inPod('dns-client', names.map((n) => `getent ahostsv4 ${n}; echo --`).join('; ')))
+      .split('--\n').slice(0, names.length)
+      .map((out: string) => [...new Set(out.split('\n').filter(Boolean).map((l: string) => l.split(/\s+/)[0]))].sort().join(' '));
+    const addrs = async (name: string) => (await resolveAll([name]))[0];
+    const ip0 = await jsonpath('pod dns-0', '{.status.podIP}');
+    const ip1 = await jsonpath('pod dns-1', '{.status.podIP}');
+    const clusterIP = await jsonpath('svc dns-svc', '{.spec.clusterIP}');
+    // The kubelet's files: the pod's own name in /etc/hosts (FQDN with its subdomain), the name server in resolv.conf.
+    expect(await inPod('dns-0', 'hostname; grep -v "^#\\|^fe00\\|^::1\\|^127" /etc/hosts; cat /etc/resolv.conf'))
+      .toBe(`dns-0\n${ip0}\tdns-0.dns-headless.default.svc.cluster.local\tdns-0\nnameserver 10.244.0.1\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
+    // A Service by each of its names, through the search path (dns-client may send DNS only: the
+    // name server counts as a kube-dns pod for its policy).
+    const svcNames = ['dns-svc', 'dns-svc.default', 'dns-svc.default.svc', 'dns-svc.default.svc.cluster.local'];
+    expect(await resolveAll(svcNames)).toEqual(svcNames.map(() => clusterIP));
+    // Headless: ready endpoints only, unless publishNotReadyAddresses; hostname records of endpoints.
+    const headless = async () => {
+      const [ready, all, pod0, pod1] = await resolveAll(['dns-headless', 'dns-all', 'dns-0.dns-headless', 'dns-1.dns-headless']);
+      return { ready, all, pod0, pod1 };
+    };
+    expect(await headless()).toEqual({ ready: ip0, all: [ip0, ip1].sort().join(' '), pod0: ip0, pod1: '' });
+    await inPod('dns-1', 'touch /tmp/ready');
+    const both = [ip0, ip1].sort().join(' ');
+    const want = { ready: both, all: both, pod0: ip0, pod1: ip1 };
+    expect(await eventually(5000, async () => { const h = await headless(); return JSON.stringify(h) === JSON.stringify(want) && h; })).toEqual(want);
+    // Unknown names fail at once (NXDOMAIN, nothing forwarded); a pod whose policy allows no egress cannot ask.
+    const t = Date.now();
+    expect(await addrs('no-such-service')).toBe('');
+    expect(Date.now() - t).toBeLessThan(1500);
+    expect((await inPod('dns-isolated', 'timeout 2 getent hosts dns-svc || echo exit=$?')).trim()).toBe('exit=124');
+    // A deleted pod's records vanish within 2 s.
+    const gone = Date.now();
+    expect((await k('delete', 'pod', 'dns-1', '--wait=false')).code).toBe(0);
+    expect(await eventually(2000, async () => { const h = await headless(); return h.ready === ip0 && h.pod1 === '' && !h.all.includes(ip1); })).toBe(true);
+    const vanishedMs = Date.now() - gone;
+    console.log(`[emulator] a deleted pod's DNS records vanished after ${vanishedMs} ms`);
+    expect(vanishedMs).toBeLessThan(2000);
+    expect((await k('delete', '-f', 'dns', '--grace-period=0', '--ignore-not-found')).code).toBe(0);
+  }, 60000);
 });

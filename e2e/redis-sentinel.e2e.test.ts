@@ -6,8 +6,14 @@
  */
  
 export {}; // a module, not a global script: its names stay its own
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const { canRun } = require('./lib/harness');
 const s = require('./lib/scenario');
+
+const SECRET = 'redis-auth';
+const SECRET_KEYS = ['client-password', 'replication-password', 'sentinel-password', 'admin-password'];
 
 const skipReason: string | null = canRun();
 const describeE2E = skipReason ? describe.skip : describe;
@@ -42,6 +48,75 @@ describeE2E('dist/ on the pod emulator', () => {
   let seedWriter: any;
   let seedMonitor: any;
   let bootstrapIp = '';
+  /** Every password the run used, and every text a user or operator sees, for the leak check at the end. */
+  const passwords = new Set<string>();
+  const launchOutputs: string[] = [];
+  /** What the /proc sampler saw of the Redis and sentinel pods' processes: command line + environment, by argv[0]. */
+  const processes = new Map<string, Set<string>>();
+
+  async function secretData(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const key of SECRET_KEYS) {
+      const r = await emu.kubectl(['get', 'secret', SECRET, '-o', `jsonpath={.data.${key}}`]);
+      out[key] = Buffer.from(r.stdout.trim(), 'base64').toString();
+    }
+    return out;
+  }
+
+  /** Replaces the Secret with these keys, as `kubectl apply -f` of a file that only we can read. */
+  async function applySecret(data: Record<string, string>): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8e-secret-'));
+    try {
+      const file = path.join(dir, 'secret.json');
+      const manifest = { apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRET }, type: 'Opaque',
+        data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+      fs.writeFileSync(file, JSON.stringify(manifest), { mode: 0o600 });
+      const a = await emu.kubectl(['apply', '-f', file]);
+      expect(a.code).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Each Redis and sentinel container, and how often it logged that it loaded a changed Secret. */
+  async function loadedCounts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const p of await emu.pods()) {
+      for (const c of p.containers.filter((x: any) => ['master', 'redis', 'sentinel'].includes(x.name))) {
+        out[`${p.name}/${c.name}`] = ((await logsOf(p.name, c.name)).match(/loaded the passwords of Secret redis-auth into the running/g) ?? []).length;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Samples /proc every 100 ms until stopped: the command line and environment of every process in
+   * the network namespace of a Redis or sentinel pod (the emulator has no PID namespace, so the host
+   * sees them all). redis-cli calls last milliseconds; sampling catches a good share of them.
+   */
+  async function sampleProcesses(): Promise<() => void> {
+    const nets = new Set<string>();
+    for (const p of await emu.pods()) {
+      if (!p.containers.some((c: any) => ['master', 'redis', 'sentinel'].includes(c.name))) continue;
+      const info = await emu.request({ op: 'exec-info', pod: p.name, container: p.containers[0].name });
+      nets.add(fs.readlinkSync(`/proc/${info.holderPid}/ns/net`));
+    }
+    const sample = () => {
+      for (const pid of fs.readdirSync('/proc').filter((d: string) => /^\d+$/.test(d))) {
+        try {
+          if (!nets.has(fs.readlinkSync(`/proc/${pid}/ns/net`))) continue;
+          const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+          const seen = `${cmdline}\n${fs.readFileSync(`/proc/${pid}/environ`, 'latin1')}`;
+          const name = path.basename(cmdline.split('\0')[0].split(' ')[0]);
+          if (!processes.has(name)) processes.set(name, new Set());
+          processes.get(name)!.add(seen);
+        } catch { /* it ended */ }
+      }
+    };
+    sample();
+    const timer = setInterval(sample, 100);
+    return () => clearInterval(timer);
+  }
 
   async function logsOf(pod: string, container: string): Promise<string> {
     const r = await emu.kubectl(['logs', pod, '-c', container]);
@@ -97,7 +172,7 @@ describeE2E('dist/ on the pod emulator', () => {
 
   afterAll(async () => {
     if (!emu) return;
-    const keep = passed.length < 8;
+    const keep = passed.length < 12;
     await emu.stop({ keepLogs: keep });
     if (keep) report('logs kept for the failed run', emu.stateDir);
   }, 60000);
@@ -146,6 +221,7 @@ describeE2E('dist/ on the pod emulator', () => {
 
     await emu.request({ op: 'release', match: 'delete pod redis-master' });
     const r = await script;
+    launchOutputs.push(r.stdout, r.stderr);
     report('launch script', `exit ${r.code} in ${r.ms} ms`);
     if (r.code !== 0) throw new Error(`launch script failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
 
@@ -153,6 +229,9 @@ describeE2E('dist/ on the pod emulator', () => {
     // controllers at full count.
     const h = await s.waitHealthy(emu, { notMaster: bootstrapIp, timeoutMs: 60000 });
     expect(h.master.pod).toMatch(/^redis-[a-z0-9]{5}$/);
+    // The launch made the Secret; the agent logged in with its client password all along.
+    for (const p of Object.values(await secretData())) passwords.add(p);
+    expect([...passwords].map((p) => /^[0-9a-f]{64}$/.test(p))).toEqual(SECRET_KEYS.map(() => true));
     expect((await emu.kubectl(['get', 'pod', 'redis-master', '--ignore-not-found', '-o', 'name'])).stdout).toBe('');
     passed.push('seed');
   }, 420000);
@@ -171,6 +250,36 @@ describeE2E('dist/ on the pod emulator', () => {
     checkMonitor('bootstrap failover', await seedMonitor.stop());
     passed.push('ioredis');
   }, 120000);
+
+  test('security: no password gets NOAUTH; the client password cannot reconfigure, stop, replicate, flush, debug, load modules or command the sentinels; a forged hello moves no sentinel', async () => {
+    await healthyFirst();
+    const r = await s.agent(emu, ['security']);
+    report('security', { master: r.master, noauth: r.noauth.length, refused: r.refused.length, hello: r.hello });
+    for (const [where, what, reply] of r.noauth) expect({ where, what, reply }).toEqual({ where, what, reply: 'NOAUTH Authentication required.' });
+    expect(r.noauth.length).toBe(6);
+    expect(r.refused.filter(([, , reply]: string[]) => !/^NOPERM |^ERR (DEBUG|MODULE) command not allowed/.test(reply))).toEqual([]);
+    expect(r.refused.length).toBe(3 * 17 + 3 * 11);
+    expect(r.allowed).toEqual(['"OK"', '"v"', '0']);
+    for (const [where, reply] of r.hello.replies) expect({ where, reply }).toEqual({ where, reply: expect.stringMatching(/^NOPERM /) });
+    expect(r.hello.mastersAfter).toEqual(r.hello.mastersAfter.map(([pod]: string[]) => [pod, r.master]));
+    expect(r.hello.target).not.toBe(r.master);
+    await s.waitHealthy(emu, { timeoutMs: 30000 });
+    passed.push('security');
+  }, 120000);
+
+  test('a pod without the client label reaches neither port, even with the password; the client pod reaches both', async () => {
+    await launched();
+    const w = await emu.kubectl(['wait', '--for=condition=Ready', 'pod/k8e-stranger', '--timeout=30s']);
+    expect(w.code).toBe(0);
+    const client = await s.agent(emu, ['reach']);
+    const stranger = await emu.agent('k8e-stranger', 'client', ['reach']);
+    report('reach', { client, stranger });
+    expect(client.length).toBe(7); // 3 Redis, 3 sentinels, the Service
+    expect(client.filter(([, r]: string[]) => r !== 'open')).toEqual([]);
+    expect(stranger.map(([t]: string[]) => t)).toEqual(client.map(([t]: string[]) => t));
+    expect(stranger.filter(([, r]: string[]) => r !== 'timeout')).toEqual([]);
+    passed.push('reach');
+  }, 60000);
 
   test('a second failover after the sentinel controller replaced a pod', async () => {
     await healthyFirst();
@@ -254,6 +363,8 @@ describeE2E('dist/ on the pod emulator', () => {
     report('kubectl apply -f dist', a.stdout.trim());
     expect(a.code).toBe(0);
     const r = await s.launch(emu);
+    launchOutputs.push(r.stdout, r.stderr);
+    expect(r.stdout).toContain(`secret/${SECRET} exists: keeping it`);
     report('launch script again', `exit ${r.code} in ${r.ms} ms`);
     if (r.code !== 0) throw new Error(`launch script failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     await s.waitHealthy(emu, { timeoutMs: 90000 });
@@ -261,4 +372,76 @@ describeE2E('dist/ on the pod emulator', () => {
     await expectKeys();
     passed.push('again');
   }, 420000);
+
+  test('a password rotation (docs/security.md) with the writer running loses no write and refuses no authenticated client', async () => {
+    await healthyFirst();
+    const old = await secretData();
+    const next: Record<string, string> = Object.fromEntries(SECRET_KEYS.map((k) => [k, require('crypto').randomBytes(32).toString('hex')]));
+    for (const p of Object.values(next)) passwords.add(p);
+    const stopSampling = await sampleProcesses();
+    const base = await loadedCounts();
+    expect(Object.keys(base)).toHaveLength(6);
+    const step = async (n: number, data: Record<string, string>) => {
+      await applySecret(data);
+      await until(`every Redis and sentinel container loaded step ${n}`, 60000, async () => {
+        const now = await loadedCounts();
+        return Object.keys(base).every((c) => now[c] >= base[c] + n);
+      });
+    };
+    try {
+      const a = await s.agentBackground(emu, ['writer', 'w-rotate-old']); // the old client password (its env at start)
+      const monitor = await s.agentBackground(emu, ['monitor']);
+      await s.sleep(2000);
+      // 1. the new passwords as <key>-next
+      await step(1, { ...old, ...Object.fromEntries(SECRET_KEYS.map((k) => [`${k}-next`, next[k]])) });
+      // 2. swapped; the application moves to the new password (a new writer: its env has it)
+      await step(2, { ...next, ...Object.fromEntries(SECRET_KEYS.map((k) => [`${k}-next`, old[k]])) });
+      const b = await s.agentBackground(emu, ['writer', 'w-rotate-new']);
+      await s.sleep(2000);
+      const wa = await a.stop();
+      // 3. the old ones removed
+      await step(3, next);
+      await s.sleep(2000);
+      const wb = await b.stop();
+      for (const [name, w] of [['old password', wa], ['new password', wb]] as Array<[string, any]>) {
+        checkWriter(`rotation, ${name}`, w);
+        const { masterOnlyPresentAfter: _, ...errors } = w.errors;
+        expect({ name, errors, masterOnly: w.masterOnly }).toEqual({ name, errors: {}, masterOnly: 0 });
+      }
+      checkMonitor('rotation', await monitor.stop());
+      await s.waitHealthy(emu, { timeoutMs: 30000 });
+      await expectKeys();
+    } finally {
+      stopSampling();
+    }
+    passed.push('rotation');
+  }, 300000);
+
+  test('no password in dist/, the ConfigMap, any container log, the launch script\'s output, or the command line or environment of any process in the Redis and sentinel pods', async () => {
+    await launched();
+    expect(passwords.size).toBe(8);
+    const leaks = (what: string, text: string) => [...passwords].filter((p) => text.includes(p)).map(() => what);
+    const found: string[] = [];
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+      .flatMap((e: any) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    for (const f of walk(s.DIST)) found.push(...leaks(f, fs.readFileSync(f, 'utf8')));
+    const cm = await emu.kubectl(['get', 'configmap', 'redis-config', '-o', 'jsonpath={.data}']);
+    expect(cm.stdout).toContain('redis-users.acl');
+    found.push(...leaks('ConfigMap redis-config', cm.stdout));
+    // every container's log, of every pod the run had, every restart; the emulator's own logs
+    const logs = walk(emu.stateDir).filter((f: string) => f.endsWith('.log'));
+    expect(logs.filter((f: string) => f.includes(`${path.sep}logs${path.sep}`)).length).toBeGreaterThan(12);
+    for (const f of logs) found.push(...leaks(f, fs.readFileSync(f, 'utf8')));
+    for (const out of launchOutputs) found.push(...leaks('the launch script\'s output', out));
+    expect(launchOutputs.length).toBe(4);
+    // the processes seen during the rotation (and now): servers, scripts, probes, redis-cli
+    const stopSampling = await sampleProcesses();
+    await s.sleep(3000);
+    stopSampling();
+    report('processes seen in the Redis and sentinel pods', Object.fromEntries([...processes].map(([name, seen]) => [name, seen.size])));
+    for (const name of ['redis-server', 'redis-sentinel', 'redis-cli']) expect(processes.get(name)?.size ?? 0).toBeGreaterThan(0);
+    for (const [name, seen] of processes) for (const t of seen) found.push(...leaks(`a ${name} process`, t));
+    expect(found).toEqual([]);
+    passed.push('no-leak');
+  }, 120000);
 });

@@ -22,5 +22,5 @@ if (!existsSync(entry) || newest(join(root, 'src')) > statSync(entry).mtimeMs ||
 }
 const outdir = process.env.CDK8S_OUTDIR ?? 'dist';
 if (resolve(outdir) === join(root, 'dist')) rmSync(join(root, 'dist'), { recursive: true, force: true });
-const { app, launch } = require(entry).main(outdir);
-process.stdout.write(`synthesized ${app.outdir}; launch files: ${launch.flatMap((l) => l.files).join(', ')}\n`);
+const { app, launch, statefulSet } = require(entry).main(outdir);
+process.stdout.write(`synthesized ${app.outdir} and ${statefulSet.outdir}; launch files: ${launch.flatMap((l) => l.files).join(', ')}\n`);

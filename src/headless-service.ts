@@ -7,7 +7,8 @@ import { settingsIn } from './settings';
 /**
  * The headless Service `<name>-headless` over the Redis pods (the bootstrap pod included), with
  * `publishNotReadyAddresses: true`: its DNS name resolves to every Redis pod that has an address,
- * ready or not. Redis pods and sentinels ask these pods themselves when no sentinel knows a master
+ * ready or not. In the StatefulSet topology it is the StatefulSets' governing Service: each pod's
+ * stable name is `<pod>.<name>-headless.<namespace>.svc`. Redis pods and sentinels ask these pods themselves when no sentinel knows a master
  * (every sentinel replaced at once, or every pod lost: docs/state-machine.md). Not for clients, who
  * ask the sentinels. The construct is the Service object itself.
  */
@@ -19,8 +20,13 @@ export class RedisHeadlessService extends k8s.KubeService {
       spec: {
         clusterIp: 'None',
         publishNotReadyAddresses: true,
-        ports: [{ name: 'redis', port: s.redisPort, targetPort: k8s.IntOrString.fromNumber(s.redisPort) }],
-        selector: { ...s.labels.redisSelector },
+        ports: [
+          { name: 'redis', port: s.redisPort, targetPort: k8s.IntOrString.fromNumber(s.redisPort) },
+          // In the StatefulSet topology it also governs the sentinels' stable names.
+          ...(s.topology === 'statefulset' ? [{ name: 'sentinel', port: s.sentinelPort, targetPort: k8s.IntOrString.fromNumber(s.sentinelPort) }] : []),
+        ],
+        // Classic: the Redis pods. StatefulSet: every pod of the instance, whose DNS names it gives.
+        selector: { ...(s.topology === 'statefulset' ? s.labels.instanceSelector : s.labels.redisSelector) },
       },
     });
   }

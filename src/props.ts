@@ -178,3 +178,66 @@ export interface ControllerProps extends RedisSentinelProps {
    */
   readonly replicas?: number;
 }
+
+/** Where the sentinels of the StatefulSet topology run. */
+export enum SentinelPlacement {
+  /** A sentinel container in each Redis pod: as many sentinels as Redis pods. */
+  SIDECAR = 'sidecar',
+  /** A StatefulSet of sentinel pods of its own, `sentinelReplicas` of them. */
+  STATEFUL_SET = 'statefulset',
+}
+
+/** How hard the scheduler spreads the Redis pods over nodes. */
+export enum PodAntiAffinity {
+  /** Prefer other nodes; share one when there is no other (the default). */
+  PREFERRED = 'preferred',
+  /** Never two Redis pods of the instance on one node: a pod stays Pending rather. */
+  REQUIRED = 'required',
+}
+
+/** What happens to a Redis pod's volume (a PersistentVolumeClaim). */
+export enum VolumeRetention {
+  /** The claim and its data stay (the default): nothing is lost by a mistaken delete. */
+  RETAIN = 'Retain',
+  /** The claim is deleted with its pod's StatefulSet or on scale-down. */
+  DELETE = 'Delete',
+}
+
+/** A toleration, as in a pod spec. */
+export interface PodToleration {
+  readonly key?: string;
+  /** `Equal` or `Exists`. @default 'Equal' */
+  readonly operator?: string;
+  readonly value?: string;
+  /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`. @default - all effects */
+  readonly effect?: string;
+  readonly tolerationSeconds?: number;
+}
+
+/**
+ * Props of the StatefulSet topology (`RedisSentinelStatefulSet`): the same props as the classic one
+ * where they mean the same thing, plus storage and scheduling. There is no bootstrap pod and no
+ * launch script: `kubectl apply` alone brings it up.
+ */
+export interface RedisSentinelStatefulSetProps extends RedisSentinelProps {
+  /** Where the sentinels run. @default SentinelPlacement.SIDECAR (docs/benchmarks.md says why) */
+  readonly sentinelPlacement?: SentinelPlacement;
+  /** The size of each Redis pod's volume. @default Size.gibibytes(1) */
+  readonly storageSize?: Size;
+  /** The StorageClass of the volumes. @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
+  /** The volumes when the StatefulSet is deleted. @default VolumeRetention.RETAIN */
+  readonly volumesWhenDeleted?: VolumeRetention;
+  /** The volumes of the pods a scale-down removes. @default VolumeRetention.RETAIN */
+  readonly volumesWhenScaled?: VolumeRetention;
+  /** Spreading the Redis pods over nodes. @default PodAntiAffinity.PREFERRED */
+  readonly podAntiAffinity?: PodAntiAffinity;
+  /** Spread the pods evenly over zones (`topology.kubernetes.io/zone`), when the scheduler can. @default true */
+  readonly spreadOverZones?: boolean;
+  /** Only nodes with these labels. @default - any node */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Taints the pods tolerate. @default - none */
+  readonly tolerations?: readonly PodToleration[];
+  /** The pods' PriorityClass. @default - the cluster's default priority */
+  readonly priorityClassName?: string;
+}

@@ -1,6 +1,6 @@
-import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
+import { claim, selectorClaims } from './claims';
 import { connectionEnv, ConnectionEnvOptions } from './client-env';
 import { RedisSentinelConfig } from './config-map';
 import { RedisDisruptionBudget, SentinelDisruptionBudget } from './disruption-budgets';
@@ -55,7 +55,7 @@ export class RedisSentinel extends Construct implements IPodSelectorPeer {
     super(scope, id);
     this.settings = settingsIn(this, props);
     const s = this.settings;
-    checkNoCollision(this);
+    claim(this, s, claims(s));
 
     // Created in apply order (a chart lists its objects in creation order): the configuration and the
     // policies first, then the seed's order: the bootstrap pod, the Service, the two controllers.
@@ -130,31 +130,6 @@ function claims(s: RedisSentinelSettings): string[] {
     `NetworkPolicy/${n.networkPolicy}`, `PodDisruptionBudget/${n.redisDisruptionBudget}`,
     `PodDisruptionBudget/${n.sentinelDisruptionBudget}`,
     ...(s.auth ? [`Secret/${s.auth.secretName}`] : []),
-    ...[s.labels.redisSelector, s.labels.sentinelSelector, s.labels.instanceSelector].flatMap((sel) =>
-      Object.entries(sel).length === 1 ? Object.entries(sel).map(([k, v]) => `selector ${k}=${v}`) : [`selector ${JSON.stringify(sel)}`]),
+    ...selectorClaims(s.labels.redisSelector, s.labels.sentinelSelector, s.labels.instanceSelector),
   ];
-}
-
-/** What the instances of each chart claim: one map per chart, so each new instance checks in O(1). */
-const claimsByChart = new WeakMap<Chart, Map<string, RedisSentinel>>();
-
-/** Two instances in one namespace of one chart must not share a name or a selector. */
-function checkNoCollision(self: RedisSentinel): void {
-  const chart = Chart.of(self);
-  let claimed = claimsByChart.get(chart);
-  if (!claimed) {
-    claimed = new Map();
-    claimsByChart.set(chart, claimed);
-  }
-  const ns = self.settings.namespace ?? '';
-  const mine = claims(self.settings).map((c) => `${ns}/${c}`);
-  for (const c of mine) {
-    const other = claimed.get(c);
-    if (other) {
-      throw new RedisSentinelPropError('name', self.settings.names.instance,
-        `it collides with the RedisSentinel '${other.node.path}' (name '${other.settings.names.instance}') in the same namespace: both claim ${c.slice(ns.length + 1)}`,
-        'give each instance in a namespace a distinct name whose derived names do not overlap, e.g. \'redis\' and \'cache\'');
-    }
-  }
-  for (const c of mine) claimed.set(c, self);
 }

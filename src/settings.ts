@@ -3,8 +3,10 @@
 // every value's type is checked at run time, and values from cdk8s (Duration, Size, Cpu) are
 // recognised by their shape, not by `instanceof` against this package's own copy of cdk8s.
 import { Chart } from 'cdk8s';
+import { REDIS_ACL_CATEGORIES, REDIS_COMMANDS } from './acl-names';
 import type { IConstruct } from 'constructs';
-import type { RedisSentinelProps } from './props';
+import { PodAntiAffinity, SentinelPlacement, VolumeRetention } from './props';
+import type { PodToleration, RedisSentinelProps, RedisSentinelStatefulSetProps } from './props';
 
 /** The objects' names, derived from the instance name. */
 export interface ResolvedNames {
@@ -84,8 +86,33 @@ export interface ResolvedAuth {
   readonly clientAclRules: readonly string[];
 }
 
+/** Which composite the settings are for: the rules on replicas and quorum differ. */
+export type Topology = 'classic' | 'statefulset';
+
+/** The StatefulSet topology's own settings. */
+export interface ResolvedStatefulSet {
+  readonly sentinelPlacement: SentinelPlacement;
+  /** Each Redis pod's volume, a Kubernetes quantity. */
+  readonly storageSize: string;
+  readonly storageClassName?: string;
+  readonly volumesWhenDeleted: VolumeRetention;
+  readonly volumesWhenScaled: VolumeRetention;
+  readonly podAntiAffinity: PodAntiAffinity;
+  readonly spreadOverZones: boolean;
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations: readonly PodToleration[];
+  readonly priorityClassName?: string;
+  /** The Redis StatefulSet's and (placement STATEFUL_SET) the sentinels' StatefulSet's names. */
+  readonly redisStatefulSet: string;
+  readonly sentinelStatefulSet: string;
+  /** Selectors of the Redis pods and of the sentinel pods (the same with sidecars). */
+  readonly redisPodSelector: Labels;
+  readonly sentinelPodSelector: Labels;
+}
+
 /** Props resolved: every default applied and every rule checked, once. */
 export interface RedisSentinelSettings {
+  readonly topology: Topology;
   readonly names: ResolvedNames;
   readonly labels: ResolvedLabels;
   readonly containers: ResolvedContainers;
@@ -109,6 +136,8 @@ export interface RedisSentinelSettings {
   /** Authentication; undefined when `auth: false`. */
   readonly auth?: ResolvedAuth;
   readonly networkPolicy: boolean;
+  /** The StatefulSet topology's settings; undefined for the classic one. */
+  readonly statefulSet?: ResolvedStatefulSet;
   /** Paths inside the containers. */
   readonly paths: {
     readonly configDir: string;
@@ -129,6 +158,8 @@ export interface ResolveOptions {
   readonly extraProps?: readonly string[];
   /** The namespace of the chart the construct is in, used when the `namespace` prop is unset. */
   readonly chartNamespace?: string;
+  /** Which composite's rules apply. @default 'classic' */
+  readonly topology?: Topology;
 }
 
 export const DEFAULTS = {
@@ -238,10 +269,24 @@ export function resolveSettings(props: RedisSentinelProps = {}, options: Resolve
   const image = string(p.image, DEFAULTS.image, 'image', fail);
   checkImage(image, fail);
 
-  const redisReplicas = int(p.redisReplicas, DEFAULTS.redisReplicas, 'redisReplicas', 2, INT32_MAX, fail,
-    'deleting the bootstrap pod must leave at least one replica to promote', 'set redisReplicas to 2 or more (3 is the default)');
-  const sentinelReplicas = int(p.sentinelReplicas, DEFAULTS.sentinelReplicas, 'sentinelReplicas', 3, INT32_MAX, fail,
-    'deleting the bootstrap pod takes one sentinel with it, and the rest must still be a majority to authorise the failover',
+  const topology = options.topology ?? 'classic';
+  const sidecars = topology === 'statefulset'
+    && (props as RedisSentinelStatefulSetProps).sentinelPlacement !== SentinelPlacement.STATEFUL_SET;
+  const redisReplicas = topology === 'classic'
+    ? int(p.redisReplicas, DEFAULTS.redisReplicas, 'redisReplicas', 2, INT32_MAX, fail,
+      'deleting the bootstrap pod must leave at least one replica to promote', 'set redisReplicas to 2 or more (3 is the default)')
+    : int(p.redisReplicas, DEFAULTS.redisReplicas, 'redisReplicas', sidecars ? 3 : 2, INT32_MAX, fail,
+      sidecars ? 'each Redis pod carries a sentinel, and losing one pod must leave a majority of sentinels'
+        : 'a failover needs a replica to promote',
+      `set redisReplicas to ${sidecars ? 3 : 2} or more (3 is the default)`);
+  if (sidecars && p.sentinelReplicas !== undefined && p.sentinelReplicas !== redisReplicas) {
+    fail('sentinelReplicas', p.sentinelReplicas, `with sentinels as sidecars there is one per Redis pod (redisReplicas = ${redisReplicas})`,
+      'leave sentinelReplicas unset, or use sentinelPlacement: SentinelPlacement.STATEFUL_SET');
+  }
+  const sentinelReplicas = sidecars ? redisReplicas : int(p.sentinelReplicas, DEFAULTS.sentinelReplicas, 'sentinelReplicas', 3, INT32_MAX, fail,
+    topology === 'classic'
+      ? 'deleting the bootstrap pod takes one sentinel with it, and the rest must still be a majority to authorise the failover'
+      : 'losing one sentinel must leave a majority to authorise a failover',
     'set sentinelReplicas to 3 or more (an odd number is best)');
 
   const masterName = string(p.masterName, DEFAULTS.masterName, 'masterName', fail);
@@ -251,9 +296,11 @@ export function resolveSettings(props: RedisSentinelProps = {}, options: Resolve
       "use a name such as 'mymaster'");
   }
 
-  const maxQuorum = sentinelReplicas - 1;
+  const maxQuorum = topology === 'classic' ? sentinelReplicas - 1 : sentinelReplicas;
   const quorum = int(p.quorum, DEFAULTS.quorum, 'quorum', 1, maxQuorum, fail,
-    `the bootstrap pod's sentinel leaves with it, so a quorum above sentinelReplicas - 1 (${maxQuorum}) can never be reached`,
+    topology === 'classic'
+      ? `the bootstrap pod's sentinel leaves with it, so a quorum above sentinelReplicas - 1 (${maxQuorum}) can never be reached`
+      : `a quorum above the number of sentinels (${maxQuorum}) can never be reached`,
     `set quorum to ${Math.floor(sentinelReplicas / 2) + 1} (a majority of ${sentinelReplicas}) or raise sentinelReplicas`);
 
   const downAfterMs = durationMs(p.downAfter, DEFAULTS.downAfterMs, 'downAfter', fail);
@@ -318,6 +365,7 @@ export function resolveSettings(props: RedisSentinelProps = {}, options: Resolve
     sentinelDisruptionBudget: sentinelName,
   };
   return {
+    topology,
     names,
     labels: resolveLabels(instance),
     containers: CONTAINERS,
@@ -569,6 +617,13 @@ function resolveAuth(value: unknown, instance: string, fail: Fail): ResolvedAuth
         'each rule adds (+) or removes (-) a command, a subcommand (command|sub) or a category (@name), in lowercase; key and channel rules stay ours',
         "write e.g. '+flushdb', '-keys' or '+@scripting'");
     }
+    const name = (rule as string).slice(1);
+    const known = name.startsWith('@') ? REDIS_ACL_CATEGORIES.has(name.slice(1)) : REDIS_COMMANDS.has(name);
+    if (!known) {
+      fail('auth.clientAclRules', rule,
+        `Redis 7.0 has no ${name.startsWith('@') ? 'ACL category' : 'command'} '${name.replace(/^@/, '')}', and an ACL rule naming one makes every Redis refuse to start`,
+        name.startsWith('@') ? `use one of @${[...REDIS_ACL_CATEGORIES].join(', @')}` : 'check the spelling against the Redis command reference (subcommands as command|sub)');
+    }
   }
   return { secretName: secretName as string, secretKeys: AUTH_SECRET_KEYS, clientAclRules: [...(rules as string[])] };
 }
@@ -608,7 +663,105 @@ export function resolvedProps(s: RedisSentinelSettings): RedisSentinelProps {
  * The settings of a construct's props where it stands: the `namespace` prop falls back to the
  * namespace of its chart. Props from `resolvedProps` are used as they are.
  */
-export function settingsIn(scope: IConstruct, props: RedisSentinelProps | undefined, options: Omit<ResolveOptions, 'chartNamespace'> = {}): RedisSentinelSettings {
+export function settingsIn<P extends RedisSentinelProps>(scope: IConstruct, props: P | undefined, options: Omit<ResolveOptions, 'chartNamespace'> = {},
+  resolve: (props: P | undefined, options: ResolveOptions) => RedisSentinelSettings = resolveSettings): RedisSentinelSettings {
   const resolved = (props as { [RESOLVED]?: RedisSentinelSettings } | undefined)?.[RESOLVED];
-  return resolved ?? resolveSettings(props, { ...options, chartNamespace: Chart.of(scope).namespace });
+  return resolved ?? resolve(props, { ...options, chartNamespace: Chart.of(scope).namespace });
+}
+
+/** The props `RedisSentinelStatefulSetProps` adds, and what kind of value each takes. */
+const STATEFUL_SET_PROP_KINDS: Readonly<Record<Exclude<keyof RedisSentinelStatefulSetProps, keyof RedisSentinelProps>, string>> = {
+  sentinelPlacement: 'a SentinelPlacement', storageSize: 'a cdk8s Size', storageClassName: 'a string',
+  volumesWhenDeleted: 'a VolumeRetention', volumesWhenScaled: 'a VolumeRetention', podAntiAffinity: 'a PodAntiAffinity',
+  spreadOverZones: 'a boolean', nodeSelector: 'an object of label names and values', tolerations: 'a list of tolerations',
+  priorityClassName: 'a string',
+};
+
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const TOLERATION_KEYS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
+
+/**
+ * Resolves the props of the StatefulSet topology: the shared props under its rules (no bootstrap pod:
+ * the quorum may be every sentinel; with sidecars there is one sentinel per Redis pod), and its own.
+ */
+export function resolveStatefulSetSettings(props: RedisSentinelStatefulSetProps = {}, options: Omit<ResolveOptions, 'topology'> = {}): RedisSentinelSettings {
+  const construct = options.construct ?? 'RedisSentinelStatefulSet';
+  const fail: Fail = (prop, value, problem, fix) => { throw new RedisSentinelPropError(prop, value, problem, fix, construct); };
+  const base = resolveSettings(props, { ...options, construct, topology: 'statefulset', extraProps: [...Object.keys(STATEFUL_SET_PROP_KINDS), ...(options.extraProps ?? [])] });
+  const p = props as Record<string, unknown>;
+  const oneOf = <T extends string>(prop: string, e: Record<string, T>, fallback: T): T => {
+    const v = p[prop] === undefined ? fallback : p[prop];
+    if (!Object.values(e).includes(v as T)) {
+      fail(prop, v, `it must be ${STATEFUL_SET_PROP_KINDS[prop as keyof typeof STATEFUL_SET_PROP_KINDS]}: one of ${Object.values(e).map((x) => JSON.stringify(x)).join(', ')}`,
+        `use the enum, e.g. ${prop === 'sentinelPlacement' ? 'SentinelPlacement.SIDECAR' : prop === 'podAntiAffinity' ? 'PodAntiAffinity.PREFERRED' : 'VolumeRetention.RETAIN'}`);
+    }
+    return v as T;
+  };
+  const subdomain = (prop: string): string | undefined => {
+    const v = p[prop];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !DNS_1123_SUBDOMAIN.test(v) || v.length > 253) {
+      fail(prop, v, 'it is the name of a Kubernetes object: a DNS subdomain of lowercase letters, digits, \'-\' and \'.\'', "use e.g. 'fast-ssd'");
+    }
+    return v as string;
+  };
+
+  const sentinelPlacement = oneOf('sentinelPlacement', SentinelPlacement as unknown as Record<string, SentinelPlacement>, SentinelPlacement.SIDECAR);
+  const storageSize = p.storageSize === undefined ? '1Gi' : memoryQuantity(p.storageSize, 'storageSize', fail);
+  const spreadOverZones = p.spreadOverZones === undefined ? true : p.spreadOverZones;
+  if (typeof spreadOverZones !== 'boolean') fail('spreadOverZones', spreadOverZones, 'it is true or false', 'write spreadOverZones: false to stop spreading over zones');
+  const nodeSelector = p.nodeSelector;
+  if (nodeSelector !== undefined) {
+    if (typeof nodeSelector !== 'object' || nodeSelector === null || Array.isArray(nodeSelector)) {
+      fail('nodeSelector', nodeSelector, 'it is an object of node label names and values', "write e.g. { 'kubernetes.io/os': 'linux' }");
+    }
+    for (const [k, v] of Object.entries(nodeSelector as object)) {
+      if (!LABEL_NAME.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
+        fail(`nodeSelector.${k}`, v, 'label names and values follow the Kubernetes label syntax (values up to 63 letters, digits, "-", "_", ".")', "write e.g. { 'disktype': 'ssd' }");
+      }
+    }
+  }
+  const tolerations = p.tolerations === undefined ? [] : p.tolerations;
+  if (!Array.isArray(tolerations)) fail('tolerations', tolerations, 'it is a list of tolerations', "write e.g. [{ key: 'dedicated', operator: 'Equal', value: 'redis', effect: 'NoSchedule' }]");
+  (tolerations as unknown[]).forEach((t, i) => {
+    const at = `tolerations[${i}]`;
+    if (typeof t !== 'object' || t === null) fail(at, t, 'a toleration is an object', "write e.g. { key: 'dedicated', operator: 'Exists' }");
+    for (const [k, v] of Object.entries(t as object)) {
+      if (!TOLERATION_KEYS.includes(k)) fail(`${at}.${k}`, v, `a toleration has ${TOLERATION_KEYS.join(', ')}`, 'remove it');
+      if (k === 'tolerationSeconds' ? !Number.isSafeInteger(v) : typeof v !== 'string') fail(`${at}.${k}`, v, `${k} is ${k === 'tolerationSeconds' ? 'a whole number' : 'a string'}`, 'fix its type');
+    }
+    const op = (t as PodToleration).operator;
+    if (op !== undefined && op !== 'Equal' && op !== 'Exists') fail(`${at}.operator`, op, 'the operator is Equal or Exists', "use 'Equal' or 'Exists'");
+    const effect = (t as PodToleration).effect;
+    if (effect !== undefined && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(effect)) {
+      fail(`${at}.effect`, effect, 'the effect is NoSchedule, PreferNoSchedule or NoExecute', "use e.g. 'NoSchedule'");
+    }
+  });
+
+  const instance = base.names.instance;
+  const redisPodSelector = { ...base.labels.instanceSelector, 'app.kubernetes.io/component': 'redis' };
+  const sentinelPodSelector = sentinelPlacement === SentinelPlacement.SIDECAR
+    ? redisPodSelector : { ...base.labels.instanceSelector, 'app.kubernetes.io/component': 'sentinel' };
+  return {
+    ...base,
+    // The shared parts (Services, budgets) select these pods: no seed labels in this topology.
+    labels: { ...base.labels, redisSelector: redisPodSelector, sentinelSelector: sentinelPodSelector },
+    statefulSet: {
+      sentinelPlacement,
+      storageSize,
+      storageClassName: subdomain('storageClassName'),
+      volumesWhenDeleted: oneOf('volumesWhenDeleted', VolumeRetention as unknown as Record<string, VolumeRetention>, VolumeRetention.RETAIN),
+      volumesWhenScaled: oneOf('volumesWhenScaled', VolumeRetention as unknown as Record<string, VolumeRetention>, VolumeRetention.RETAIN),
+      podAntiAffinity: oneOf('podAntiAffinity', PodAntiAffinity as unknown as Record<string, PodAntiAffinity>, PodAntiAffinity.PREFERRED),
+      spreadOverZones: spreadOverZones as boolean,
+      nodeSelector: nodeSelector === undefined ? undefined : { ...(nodeSelector as Record<string, string>) },
+      tolerations: (tolerations as PodToleration[]).map((t) => ({ ...t })),
+      priorityClassName: subdomain('priorityClassName'),
+      redisStatefulSet: instance,
+      sentinelStatefulSet: `${instance}${SENTINEL_SUFFIX}`,
+      redisPodSelector,
+      sentinelPodSelector,
+    },
+  };
 }

@@ -4,6 +4,7 @@
 // its "Secret" is a directory of files that the test writes as the kubelet would. Nothing leaves
 // the machine.
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { createConnection, createServer, Server } from 'net';
@@ -16,6 +17,21 @@ export const haveRedis = have('redis-server') && have('redis-sentinel') && have(
 /** `describe`, or `describe.skip` with a warning when Redis is not installed (.ci/run installs it). */
 export const describeIfRedis = haveRedis ? describe : describe.skip;
 if (!haveRedis) console.warn('loopback tests skipped: redis-server, redis-sentinel and redis-cli are not installed');
+
+/**
+ * A /24 of loopback addresses for one test file's run, `127.A.B` (A from 64 to 253), picked at
+ * random: fake pods bind fixed ports, so two runs on one machine (another worktree's, say) must not
+ * share addresses. Linux routes all of 127.0.0.0/8 to the loopback device.
+ */
+export function loopbackNet(): string {
+  const [a, b] = [...randomBytes(2)];
+  return `127.${64 + (a % 190)}.${b % 255}`;
+}
+
+/** An INFO replication text of a replica that is linked to `master`. */
+export function linkedTo(master: string, info: string): boolean {
+  return new RegExp(`master_host:${master.replace(/\./g, '\\.')}\\r?\\n[\\s\\S]*master_link_status:up`).test(info);
+}
 
 /** The auth Secret's files: key -> password. */
 export type SecretFiles = Record<string, string>;

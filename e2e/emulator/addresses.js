@@ -1,11 +1,13 @@
 // @ts-check
 'use strict';
-// The emulated node and its address plan. The harness (e2e/lib/harness.js) creates the node's
-// bridge with NODE_IP; pods and Services take addresses from these ranges.
+// The run's address plan. The harness (e2e/lib/harness.js) creates the node network's bridge with
+// NODE_IP; pods and Services take addresses from these ranges, each emulated node one of its own.
 
-/** The one node every pod runs on (`spec.nodeName`). */
-const NODE_NAME = 'k8e-node';
-/** The node's address on the pod bridge `br0`: the pods' gateway and `status.hostIP`. */
+/**
+ * The node network's address on the pod bridge `br0`: the pods' gateway, the name server's address,
+ * and where every node's kubelet probes pods from (all the emulated nodes share one network
+ * namespace).
+ */
 const NODE_IP = '10.244.0.1';
 /** The pod network is 10.244.0.0/16, one address a pod. */
 const POD_PREFIX_LEN = 16;
@@ -19,4 +21,11 @@ function podIP(index) { return `10.244.${(index >> 8) & 255}.${index & 255}`; }
 /** @param {number} index the Service's number in this run (10, 11, …) */
 function serviceIP(index) { return `10.96.${(index >> 8) & 255}.${index & 255}`; }
 
-module.exports = { NODE_NAME, NODE_IP, POD_PREFIX_LEN, POD_CIDR, SERVICE_CIDR, podIP, serviceIP };
+/**
+ * An emulated node's own address (status.hostIP of its pods): outside the pod and Service ranges,
+ * and not routed, since every node's pods share the one node network.
+ * @param {number} index the node's place in the run's node list (0, 1, …)
+ */
+function nodeIP(index) { return `10.243.0.${index + 10}`; }
+
+module.exports = { NODE_IP, POD_PREFIX_LEN, POD_CIDR, SERVICE_CIDR, podIP, serviceIP, nodeIP };

@@ -6,7 +6,8 @@
 // faults: SIGKILL of a named process in a container with a chosen restart delay, freezing a pod
 // (SIGSTOP of all its processes) and thawing it, deleting several pods in one instant with any
 // grace period (0: a crashed node, as far as the pods can tell), cutting a pod off the network,
-// and splitting the pods in two sides. A new fault control is one more op here.
+// splitting the pods in two sides, losing a node and bringing it back, a node's taints, and
+// wiping a claim's volume. A new fault control is one more op here.
 
 /** @typedef {import('./cluster').Cluster} Cluster */
 /** @typedef {{ op: string, [field: string]: any }} Request */
@@ -48,7 +49,7 @@ class TestControls {
   summary() {
     return this.cluster.store.pods().map((p) => ({
       name: p.name, ns: p.ns, ip: p.ip, netns: p.netns, labels: p.labels, phase: p.phase, ready: p.isReady,
-      terminating: p.terminating, holderPid: p.holder && p.holder.pid, owner: p.owner && p.owner.name, created: p.created,
+      terminating: p.terminating, holderPid: p.holder && p.holder.pid, owner: p.owner && p.owner.name, created: p.created, node: p.nodeName,
       partitioned: this.cluster.network.isCut(p), side: this.cluster.network.splitSide(p), frozen: p.frozen,
       containers: p.containers.map((c) => ({ name: c.name, pid: c.pid, ready: c.ready, restartCount: c.restartCount, state: Object.keys(c.state)[0], log: c.logPath() })),
     }));
@@ -105,6 +106,18 @@ class TestControls {
         if (req.wait) await p;
         return { deleted: pods.map((x) => ({ pod: x.name, deletionTimestamp: x.deletionTimestamp })) };
       }
+      case 'nodes':
+        return { nodes: this.cluster.nodes.list().map((n) => ({ ...n, taints: this.cluster.nodes.taints(n), pods: this.cluster.store.pods().filter((p) => p.nodeName === n.name && !p.gone).map((p) => p.name) })) };
+      case 'node-lost':
+        return { killed: this.cluster.nodes.lose(req.node).map((p) => p.name) };
+      case 'node-back':
+        this.cluster.nodes.restore(req.node);
+        return { ok: true };
+      case 'taint':
+        this.cluster.nodes.setTaints(req.node, req.taints);
+        return { ok: true };
+      case 'wipe-claim':
+        return { removed: this.cluster.runtime.claims.wipe(req.ns || 'default', req.claim) };
       case 'hold':
         this.holds.push({ match: req.match, hits: 0, waiters: [] });
         return { ok: true };

@@ -5,7 +5,8 @@
 // exit code out), `ping`, `shutdown`, and the test controls (controls.js). Started by
 // e2e/lib/harness.js inside the run's node network namespace; never started by hand in CI.
 //
-//   node daemon.js STATE_DIR PREFIX [OWNER_PID]
+//   K8E_NODES='[{"name":"n1","zone":"z1"},…]' node daemon.js STATE_DIR PREFIX [OWNER_PID]
+// (K8E_NODES is optional: three nodes without it.)
 
 const fs = require('fs');
 const net = require('net');
@@ -20,7 +21,7 @@ const prefix = process.argv[3];
 if (!stateDir || !prefix) { console.error('usage: daemon.js STATE_DIR PREFIX'); process.exit(2); }
 const sock = path.join(stateDir, 'ctl.sock');
 
-const cluster = new Cluster({ stateDir, prefix });
+const cluster = new Cluster({ stateDir, prefix, nodes: process.env.K8E_NODES ? JSON.parse(process.env.K8E_NODES) : undefined });
 const kubectl = new Kubectl(cluster);
 const controls = new TestControls(cluster);
 

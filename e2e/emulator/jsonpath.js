@@ -55,7 +55,12 @@ function parsePath(expr) {
     if (s[i] === '.') {
       i++;
       let j = i;
-      while (j < s.length && /[A-Za-z0-9_\-\\/]/.test(s[j])) j++;
+      // A key runs to the next unescaped dot: label keys have dots (kubernetes\.io/hostname).
+      while (j < s.length) {
+        if (s[j] === '\\' && j + 1 < s.length) { j += 2; continue; }
+        if (!/[A-Za-z0-9_\-/]/.test(s[j])) break;
+        j++;
+      }
       if (j === i) {
         if (s[i] === '[' || i >= s.length) continue;
         throw new Error(`unsupported jsonpath: ${expr}`);

@@ -8,11 +8,12 @@ const path = require('path');
 const YAML = require('yaml');
 const { Unsupported, now, signalGroup } = require('./util');
 const jsonpath = require('./jsonpath');
+const { UsageError, parseFlags, one, parseSelector, parseDuration } = require('./kubectl-args');
+const { NodeVerbs } = require('./kubectl-nodes');
 
 /** @typedef {import('./cluster').Cluster} Cluster */
 /** @typedef {import('./types').KubeObject} KubeObject */
 /** @typedef {{ out: (d: string | Buffer) => void, err: (d: string | Buffer) => void }} IO */
-/** @typedef {Record<string, string[]>} Flags */
 /**
  * A `--from-file` source as the kubectl shim read it on the caller's side (so that the caller's
  * permissions and mount namespace apply, as with kubectl): a file's bytes, a directory's regular
@@ -20,88 +21,6 @@ const jsonpath = require('./jsonpath');
  * @typedef {{ file?: string, dir?: Record<string, string>, error?: string }} ClientFile
  * @typedef {{ cwd: string, files?: Record<string, ClientFile> }} Client the caller: its directory, and the files it read
  */
-
-class UsageError extends Error {}
-
-/**
- * Splits "--flag=value" / "--flag value" / "-f value"; valueFlags take a value, boolFlags may have
- * =true or =false. Any other flag is unsupported.
- * @param {string[]} args
- * @param {string[]} valueFlags
- * @param {string[]} boolFlags
- * @returns {{ flags: Flags, pos: string[], rest: string[] | null }} rest: what follows "--"
- */
-function parseFlags(args, valueFlags, boolFlags) {
-  /** @type {Flags} */
-  const flags = {};
-  /** @type {string[]} */
-  const pos = [];
-  /** @type {string[] | null} */
-  let rest = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') { rest = args.slice(i + 1); break; }
-    if (a.startsWith('-') && a !== '-') {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(0, eq) : a;
-      if (valueFlags.includes(name)) {
-        const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-        if (v === undefined) throw new UsageError(`flag ${name} needs a value`);
-        (flags[name] = flags[name] || []).push(v);
-      } else if (boolFlags.includes(name)) {
-        const v = eq > 0 ? a.slice(eq + 1) : 'true';
-        if (!['true', 'false'].includes(v)) throw new UsageError(`flag ${a}`);
-        flags[name] = [v];
-      } else {
-        throw new UsageError(`flag ${a}`);
-      }
-    } else {
-      pos.push(a);
-    }
-  }
-  return { flags, pos, rest };
-}
-
-/** The last value of the first of names that was given. @param {Flags} flags @param {...string} names */
-function one(flags, ...names) {
-  for (const n of names) if (flags[n]) return flags[n][flags[n].length - 1];
-  return undefined;
-}
-
-/**
- * A label selector: k=v, k==v, k!=v, k, !k, joined by commas.
- * @param {string} sel
- * @returns {(labels: Record<string, string>) => boolean}
- */
-function parseSelector(sel) {
-  /** @type {Array<{ k: string, op: '=' | '!=' | '!' | 'exists', v?: string }>} */
-  const terms = [];
-  for (const part of String(sel).split(',').map((s) => s.trim()).filter(Boolean)) {
-    let m;
-    if ((m = /^([^!=]+)!=(.*)$/.exec(part))) terms.push({ k: m[1], op: '!=', v: m[2] });
-    else if ((m = /^([^!=]+)==?(.*)$/.exec(part))) terms.push({ k: m[1], op: '=', v: m[2] });
-    else if ((m = /^!([^!=]+)$/.exec(part))) terms.push({ k: m[1], op: '!' });
-    else if (/^[A-Za-z0-9._\/-]+$/.test(part)) terms.push({ k: part, op: 'exists' });
-    else throw new UsageError(`label selector ${sel}`);
-  }
-  return (labels) => terms.every((t) => {
-    const has = Object.prototype.hasOwnProperty.call(labels || {}, t.k);
-    if (t.op === '=') return has && labels[t.k] === t.v;
-    if (t.op === '!=') return !has || labels[t.k] !== t.v;
-    if (t.op === '!') return !has;
-    return has;
-  });
-}
-
-/** @param {string | undefined} s e.g. 30s, 500ms, 2m @param {number} dflt @returns {number} ms */
-function parseDuration(s, dflt) {
-  if (s === undefined) return dflt;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(s));
-  if (!m) throw new UsageError(`duration ${s}`);
-  /** @type {Record<string, number>} */
-  const units = { ms: 1, s: 1000, m: 60000, h: 3600000 };
-  return Number(m[1]) * units[m[2] || 's'];
-}
 
 /** A file, or a directory's top-level manifests in name order. @param {string} target @param {string} cwd */
 function manifestFiles(target, cwd) {
@@ -177,6 +96,37 @@ const COLUMNS = {
     ['NAME', (v) => v.metadata.name], ['MIN AVAILABLE', (v) => v.spec.minAvailable ?? 'N/A'], ['MAX UNAVAILABLE', (v) => v.spec.maxUnavailable ?? 'N/A'],
     ['ALLOWED DISRUPTIONS', (v) => v.status.disruptionsAllowed], ['AGE', ageOf],
   ],
+  StatefulSet: [['NAME', (v) => v.metadata.name], ['READY', (v) => `${v.status.readyReplicas}/${v.spec.replicas}`], ['AGE', ageOf]],
+  PersistentVolumeClaim: [
+    ['NAME', (v) => v.metadata.name], ['STATUS', (v) => (v.metadata.deletionTimestamp ? 'Terminating' : v.status.phase)], ['VOLUME', (v) => v.spec.volumeName],
+    ['CAPACITY', (v) => v.status.capacity.storage],
+    ['ACCESS MODES', (v) => v.spec.accessModes.map((/** @type {string} */ m) => ACCESS_MODES[m] || m).join(',')],
+    ['STORAGECLASS', (v) => v.spec.storageClassName], ['AGE', ageOf],
+  ],
+  Node: [
+    ['NAME', (v) => v.metadata.name],
+    ['STATUS', (v) => [v.status.conditions[0].status === 'True' ? 'Ready' : 'NotReady', ...(v.spec.unschedulable ? ['SchedulingDisabled'] : [])].join(',')],
+    ['ROLES', () => '<none>'], ['AGE', ageOf], ['VERSION', (v) => v.status.nodeInfo.kubeletVersion],
+  ],
+};
+/** `kubectl get pods -o wide`: the columns above and where each pod runs. @type {Array<[string, (v: any) => unknown]>} */
+const WIDE_POD_COLUMNS = [
+  ...COLUMNS.Pod,
+  ['IP', (v) => v.status.podIP || '<none>'], ['NODE', (v) => v.spec.nodeName || '<none>'],
+  ['NOMINATED NODE', () => '<none>'], ['READINESS GATES', () => '<none>'],
+];
+/** How `kubectl get pvc` abbreviates access modes. @type {Record<string, string>} */
+const ACCESS_MODES = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+/**
+ * The fields `--field-selector` can name, read from a view, as the API server offers them for pods
+ * (and metadata.name, metadata.namespace for every kind).
+ * @type {Record<string, (v: any) => string | undefined>}
+ */
+const SELECTABLE_FIELDS = {
+  'metadata.name': (v) => v.metadata.name,
+  'metadata.namespace': (v) => v.metadata.namespace,
+  'status.phase': (v) => v.status && v.status.phase,
+  'spec.nodeName': (v) => (v.spec && v.spec.nodeName) || '',
 };
 /** @type {Array<[string, (v: any) => unknown]>} */
 const DEFAULT_COLUMNS = [['NAME', (v) => v.metadata.name], ['DATA', (v) => Object.keys(v.data || {}).length], ['AGE', ageOf]];
@@ -188,6 +138,7 @@ class Kubectl {
   /** @param {Cluster} cluster */
   constructor(cluster) {
     this.cluster = cluster;
+    this.nodeVerbs = new NodeVerbs(cluster, (pred, ms, signal) => this.waitFor(pred, ms, signal));
     /** kubectl's names of the cluster's kinds (singular, plural, short) → kind. @type {Map<string, string>} */
     this.kindNames = new Map();
     for (const h of cluster.kinds.values()) {
@@ -208,15 +159,19 @@ class Kubectl {
    * case, with the API group of a kind outside the core group (networkpolicy.networking.k8s.io)
    */
   qualified(kind) {
-    const h = this.cluster.kinds.get(kind);
-    const group = h && h.apiVersion.includes('/') ? `.${h.apiVersion.split('/')[0]}` : '';
-    return `${kind.toLowerCase()}${group}`;
+    return `${kind.toLowerCase()}${this.group(kind)}`;
   }
 
-  /** @param {string} kind @returns {string} its plural resource name, as kubectl's errors say it */
+  /** @param {string} kind @returns {string} '.<group>' for a kind outside the core group, or '' */
+  group(kind) {
+    const h = this.cluster.kinds.get(kind);
+    return h && h.apiVersion.includes('/') ? `.${h.apiVersion.split('/')[0]}` : '';
+  }
+
+  /** @param {string} kind @returns {string} its plural resource name with its group, as kubectl's errors say it (statefulsets.apps) */
   resource(kind) {
     const h = this.cluster.kinds.get(kind);
-    return h ? h.resource : kind.toLowerCase();
+    return h ? `${h.resource}${this.group(kind)}` : kind.toLowerCase();
   }
 
   /**
@@ -268,6 +223,10 @@ class Kubectl {
       case 'exec': return this.exec(args, ns, io, signal);
       case 'logs': return this.logs(args, ns, io);
       case 'delete': return this.delete(args, ns, cwd, io, signal);
+      case 'cordon': return this.nodeVerbs.cordon(args, true, io);
+      case 'uncordon': return this.nodeVerbs.cordon(args, false, io);
+      case 'drain': return this.nodeVerbs.drain(args, io, signal);
+      case 'rollout': return this.rollout(args, ns, io, signal);
       default: throw new UsageError(`verb ${verb}`);
     }
   }
@@ -365,14 +324,17 @@ class Kubectl {
     const output = one(flags, '-o', '--output');
     const ignore = one(flags, '--ignore-not-found') === 'true';
     const field = one(flags, '--field-selector');
-    /** @type {(v: KubeObject) => boolean} */
-    let fieldFilter = () => true;
-    if (field !== undefined) {
-      const m = /^status\.phase(!?=)(\w+)$/.exec(field);
-      if (!m) throw new UsageError(`field selector ${field}`);
-      fieldFilter = (v) => ((v.status && /** @type {{ phase?: string }} */ (v.status).phase) === m[2]) === (m[1] === '=');
-    }
-    if (output !== undefined && output !== 'name' && !output.startsWith('jsonpath=')) throw new UsageError(`output ${output}`);
+    /** @type {Array<(v: KubeObject) => boolean>} */
+    const fieldTerms = (field === undefined ? [] : field.split(',')).map((term) => {
+      const m = /^([\w.]+)(!=|==?)(.*)$/.exec(term);
+      const read = m && SELECTABLE_FIELDS[m[1]];
+      if (!m || !read || (m[1].startsWith('spec.') || m[1].startsWith('status.')) && targets[0].kind !== 'Pod') throw new UsageError(`field selector ${field}`);
+      return (v) => (read(v) === m[3]) === (m[2] !== '!=');
+    });
+    const fieldFilter = (/** @type {KubeObject} */ v) => fieldTerms.every((t) => t(v));
+    const wide = output === 'wide';
+    if (wide && targets[0].kind !== 'Pod') throw new UsageError(`output wide for ${targets[0].kind}`);
+    if (output !== undefined && !wide && output !== 'name' && !output.startsWith('jsonpath=')) throw new UsageError(`output ${output}`);
     const named = targets.every((t) => t.name);
     if (!named && targets.length > 1) throw new UsageError('mixed targets');
     if (named && selector) throw new UsageError('name and selector');
@@ -398,6 +360,8 @@ class Kubectl {
     views = views.filter(fieldFilter);
     if (output === 'name') {
       for (const v of views) io.out(`${this.qualified(v.kind)}/${v.metadata.name}\n`);
+    } else if (wide) {
+      if (views.length) io.out(table([WIDE_POD_COLUMNS.map(([h]) => h), ...views.map((v) => WIDE_POD_COLUMNS.map(([, read]) => read(v)))]));
     } else if (output !== undefined) {
       const tpl = output.slice('jsonpath='.length);
       const root = named && targets.length === 1 ? views[0] : { apiVersion: 'v1', kind: 'List', items: views };
@@ -422,27 +386,61 @@ class Kubectl {
     const t = this.targets(pos);
     const replicas = one(flags, '--replicas');
     const name = t.length === 1 ? t[0].name : undefined;
-    if (!name || !this.cluster.scalable(t[0].kind) || !/^\d+$/.test(replicas || '')) throw new UsageError('scale rc NAME --replicas=N');
+    if (!name || !this.cluster.scalable(t[0].kind) || !/^\d+$/.test(replicas || '')) throw new UsageError('scale rc|statefulset NAME --replicas=N');
     const obj = this.cluster.get(t[0].kind, ns, name);
     if (!obj) { io.err(`Error from server (NotFound): ${this.resource(t[0].kind)} "${name}" not found\n`); return 1; }
     this.cluster.scale(obj, Number(replicas));
-    io.out(`${obj.kind.toLowerCase()}/${obj.name} scaled\n`);
+    io.out(`${this.qualified(obj.kind)}/${obj.name} scaled\n`);
+    return 0;
+  }
+
+  /**
+   * `rollout status statefulset/NAME [--timeout=D] [--watch=false]`: kubectl's StatefulSet status
+   * viewer, printed whenever its message changes, until the rollout is done.
+   * @param {string[]} args @param {string} ns @param {IO} io @param {AbortSignal} signal
+   */
+  async rollout(args, ns, io, signal) {
+    const { flags, pos } = parseFlags(args, ['--timeout'], ['--watch', '-w']);
+    if (pos.shift() !== 'status') throw new UsageError('rollout status only');
+    const t = this.targets(pos);
+    if (t.length !== 1 || !t[0].name || t[0].kind !== 'StatefulSet') throw new UsageError('rollout status statefulset/NAME');
+    const name = t[0].name;
+    const timeout = parseDuration(one(flags, '--timeout'), 0);
+    const watch = one(flags, '--watch', '-w') !== 'false';
+    /** @returns {{ message: string, done: boolean } | { error: string }} */
+    const status = () => {
+      const obj = this.cluster.get('StatefulSet', ns, name);
+      if (!obj) return { error: `Error from server (NotFound): ${this.resource('StatefulSet')} "${name}" not found` };
+      return statefulSetRollout(this.cluster.view(obj));
+    };
+    let last = '';
+    /** @type {string | null} */
+    let error = null;
+    const report = () => {
+      const s = status();
+      if ('error' in s) { error = s.error; return true; }
+      if (s.message !== last) { io.out(s.message); last = s.message; }
+      return s.done || !watch;
+    };
+    const done = await this.waitFor(report, timeout > 0 ? timeout : Infinity, signal);
+    if (error) { io.err(`${error}\n`); return 1; }
+    if (!done) { io.err('error: timed out waiting for the condition\n'); return 1; }
     return 0;
   }
 
   /**
    * @param {() => boolean} pred
-   * @param {number} timeoutMs
+   * @param {number} timeoutMs Infinity: no limit
    * @param {AbortSignal} signal
    * @returns {Promise<boolean>} whether pred came true in time
    */
   waitFor(pred, timeoutMs, signal) {
     return new Promise((resolve) => {
       /** @param {boolean} ok */
-      const finish = (ok) => { stop(); clearTimeout(timer); clearInterval(poll); resolve(ok); };
+      const finish = (ok) => { stop(); if (timer) clearTimeout(timer); clearInterval(poll); resolve(ok); };
       const check = () => { if (pred()) finish(true); else if (signal && signal.aborted) finish(false); };
       const poll = setInterval(check, 250);
-      const timer = setTimeout(() => finish(pred()), timeoutMs);
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(pred()), timeoutMs) : null;
       const stop = this.cluster.onChange(check);
       check();
     });
@@ -602,4 +600,24 @@ class Kubectl {
   }
 }
 
-module.exports = { Kubectl, parseSelector };
+/**
+ * kubectl's StatefulSet rollout status viewer (polymorphichelpers/rollout_status.go), on a view:
+ * its message and whether the rollout is done. The API server defaults rollingUpdate.partition to
+ * 0, so a RollingUpdate set always takes the partitioned branch.
+ * @param {any} v
+ * @returns {{ message: string, done: boolean } | { error: string }}
+ */
+function statefulSetRollout(v) {
+  const spec = v.spec;
+  const st = v.status;
+  if (spec.updateStrategy.type !== 'RollingUpdate') return { error: 'error: rollout status is only available for RollingUpdate strategy type' };
+  if (!st.observedGeneration || v.metadata.generation > st.observedGeneration) return { message: 'Waiting for statefulset spec update to be observed...\n', done: false };
+  if (st.readyReplicas < spec.replicas) return { message: `Waiting for ${spec.replicas - st.readyReplicas} pods to be ready...\n`, done: false };
+  const partition = spec.updateStrategy.rollingUpdate.partition;
+  if (st.updatedReplicas < spec.replicas - partition) {
+    return { message: `Waiting for partitioned roll out to finish: ${st.updatedReplicas} out of ${spec.replicas - partition} new pods have been updated...\n`, done: false };
+  }
+  return { message: `partitioned roll out complete: ${st.updatedReplicas} new pods have been updated...\n`, done: true };
+}
+
+module.exports = { Kubectl };

@@ -1,12 +1,13 @@
 // @ts-check
 'use strict';
 // A pod and its containers as the emulator keeps them: identity (name, uid, IP, network namespace,
-// state directory), phase, owner, and each container's process and probe state. Plain records: the
-// pod runtime (runtime/) changes them, the network and the controllers read them.
+// state directory), node, phase, owner, and each container's process and probe state. Plain
+// records: the pod runtime (runtime/) and the scheduler (nodes/) change them, the network and the
+// controllers read them.
 
 const path = require('path');
 const crypto = require('crypto');
-const { NODE_NAME, NODE_IP, podIP } = require('./addresses');
+const { podIP } = require('./addresses');
 const { iso, now } = require('./util');
 
 /** @typedef {import('kubernetes-models/v1').IPodSpec} PodSpec */
@@ -103,6 +104,12 @@ class Pod {
     /** Logs, volumes, /etc and /tmp of the pod. */
     this.dir = path.join(stateDir, 'pods', `${ns}_${name}_${index}`);
     this.created = now();
+    /** The node the scheduler bound the pod to (spec.nodeName), and that node's address (status.hostIP). @type {string | null} */
+    this.nodeName = null;
+    /** @type {string | null} */
+    this.hostIP = null;
+    /** Why the scheduler could not place the pod yet (the PodScheduled condition's message), or null. @type {string | null} */
+    this.unschedulable = null;
     /** @type {'Pending' | 'Running' | 'Succeeded' | 'Failed'} */
     this.phase = 'Pending';
     /** @type {number | null} */
@@ -128,6 +135,9 @@ class Pod {
   }
 
   get terminating() { return this.deletionTimestamp !== null; }
+
+  /** The pod's host name: spec.hostname, or its name. */
+  get hostname() { return this.spec.hostname || this.name; }
 
   /** Ready as a Service and a controller count it. */
   get isReady() {
@@ -167,18 +177,20 @@ function podView(pod) {
       ...(pod.deletionTimestamp !== null ? { deletionTimestamp: iso(pod.deletionTimestamp) } : {}),
       ...(pod.owner ? { ownerReferences: [{ apiVersion: 'v1', kind: pod.owner.kind, name: pod.owner.name, uid: pod.owner.uid, controller: true }] } : {}),
     },
-    spec: { ...pod.spec, nodeName: NODE_NAME },
+    spec: { ...pod.spec, ...(pod.nodeName ? { nodeName: pod.nodeName } : {}) },
     status: {
       phase: pod.phase,
       podIP: pod.phase === 'Pending' ? undefined : pod.ip,
       podIPs: pod.phase === 'Pending' ? undefined : [{ ip: pod.ip }],
-      hostIP: NODE_IP,
+      hostIP: pod.hostIP || undefined,
       startTime: pod.startTime ? iso(pod.startTime) : undefined,
-      conditions: [
+      conditions: pod.nodeName ? [
         { type: 'Initialized', status: 'True' },
         { type: 'Ready', status: ready ? 'True' : 'False' },
         { type: 'ContainersReady', status: pod.containers.every((c) => c.ready) ? 'True' : 'False' },
         { type: 'PodScheduled', status: 'True' },
+      ] : [
+        { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: pod.unschedulable || '' },
       ],
       containerStatuses: pod.containers.map((c) => ({
         name: c.name, image: c.spec.image, ready: c.ready, started: !!c.proc && c.started,

@@ -28,6 +28,67 @@ export interface LiveFields {
   clusterIP?: string;
   /** PodDisruptionBudget: the status the disruption controller last computed. */
   disruption?: DisruptionStatus;
+  /** StatefulSet: its revisions, generation and rollout (controllers/statefulset.js). */
+  statefulSet?: StatefulSetState;
+  /** PersistentVolumeClaim: its volume on the host and its lifecycle (runtime/claims.js). */
+  claim?: ClaimState;
+  /** Node: an emulated node (nodes/nodes.js). */
+  node?: NodeState;
+}
+
+/** What the StatefulSet controller keeps of a StatefulSet besides its manifest. */
+export interface StatefulSetState {
+  /** metadata.generation: 1 on create, +1 for each apply that changes the spec, and for `kubectl scale`. */
+  generation: number;
+  /** The spec last applied, as canonical JSON: an apply that changes it makes a new generation. */
+  specText: string;
+  /** status.observedGeneration: the generation the controller last acted on. */
+  observedGeneration: number;
+  /** status.currentRevision and status.updateRevision: ControllerRevision names, `<sts>-<hash of the template>`. */
+  currentRevision: string;
+  updateRevision: string;
+  /** The pod template of each revision still in use (the ControllerRevisions). */
+  revisions: Record<string, PodTemplate>;
+}
+
+/** What the emulator keeps of a PersistentVolumeClaim: its volume (a host directory) and its lifecycle. */
+export interface ClaimState {
+  /** The directory behind the volume; it outlives every pod that mounts it and goes with the claim. */
+  dir: string;
+  /** spec.volumeName: the dynamically provisioned volume, pvc-<uid>. */
+  volumeName: string;
+  /** Set by a delete: the claim goes once no pod uses it (the kubernetes.io/pvc-protection finalizer). */
+  deletionTimestamp: number | null;
+  /** The one controlling owner (a StatefulSet or a Pod, by its retention policy); the garbage collector deletes the claim once it is gone. */
+  owner: OwnerRef | null;
+  /** Resolves once the claim left the store. */
+  gone: Promise<void>;
+  markGone: () => void;
+}
+
+/** A node taint (spec.taints[]). */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  /** ms since the epoch; NoExecute taints evict tolerating pods tolerationSeconds after it. */
+  timeAdded?: number;
+}
+
+/** An emulated node: where the scheduler binds pods. Every node's pods run in the one node network namespace. */
+export interface NodeState {
+  name: string;
+  /** status.addresses InternalIP, a pod's status.hostIP. Not routed: nothing listens on it. */
+  ip: string;
+  labels: Labels;
+  /** The taints the tests set (the node's own: unschedulable, unreachable come from its state). */
+  taints: Taint[];
+  /** Cordoned (spec.unschedulable): no new pods. */
+  unschedulable: boolean;
+  /** False while the node is lost: its kubelet posts no status, no pod starts on it. */
+  ready: boolean;
+  /** When the node was lost, ms since the epoch (null while it is up). */
+  lostAt: number | null;
 }
 
 /** `status` of a PodDisruptionBudget. */
@@ -104,6 +165,13 @@ export interface DeleteOptions {
   gracePeriod?: number;
 }
 
+/** Why the eviction API refuses a pod: an HTTP status and its message, as kubectl prints it. */
+export interface EvictionRefusal {
+  /** 429: retry later (a PodDisruptionBudget allows no disruption now); 500: never. */
+  code: 429 | 500;
+  message: string;
+}
+
 /** What a controller may do to pods (Kubernetes' PodControlInterface). The pod runtime implements it. */
 export interface PodControl {
   /** A new pod from a template, owned by the controller; it starts at once. */
@@ -114,6 +182,34 @@ export interface PodControl {
   deletePods(pods: Pod[], opts?: DeleteOptions): Promise<void>;
   /** Takes an orphan that matches the controller's selector. */
   adoptPod(pod: Pod, owner: OwnerRef): void;
+}
+
+/** What a controller may do to PersistentVolumeClaims (the StatefulSet controller's claims). The pod runtime implements it. */
+export interface ClaimControl {
+  /** A new claim, bound at once to a fresh, empty volume. */
+  createClaim(ns: string, name: string, template: { metadata?: { labels?: Labels; annotations?: Labels }; spec?: unknown }, owner: OwnerRef | null): StoredObject;
+  /** Sets the claim's controlling owner (null: none); the garbage collector deletes a claim whose owner is gone. */
+  setClaimOwner(claim: StoredObject, owner: OwnerRef | null): void;
+}
+
+/** The scheduler as the pod runtime sees it: every new pod goes through it. */
+export interface PodScheduler {
+  /** Binds the pod to a node now (the runtime then starts it), or leaves it Pending with the reason on the pod. */
+  schedule(pod: Pod): void;
+}
+
+/** What the scheduler may do to a pod it placed (the binding subresource). The pod runtime implements it. */
+export interface PodBinder {
+  /** Sets the pod's node; its kubelet starts it. */
+  bind(pod: Pod, node: NodeState): void;
+}
+
+/** The emulated nodes as the scheduler sees them. */
+export interface NodeView {
+  list(): NodeState[];
+  get(name: string): NodeState | undefined;
+  /** The node's effective taints: the tests' own, plus unschedulable (cordoned) and unreachable (lost). */
+  taints(node: NodeState): Taint[];
 }
 
 /** A file the pod's mount namespace binds over a path (a volume, /etc/hosts, /etc/resolv.conf). */
@@ -154,6 +250,8 @@ export interface KindHandler {
   resource: string;
   /** kubectl's short names, e.g. ['po']. The singular (kind in lower case) and the plural always work. */
   shortNames: string[];
+  /** A kind without a namespace (Node): stored under namespace '', whatever -n says. */
+  clusterScoped?: boolean;
   /** A new object is in the store: fill obj.live and start what it runs. Throw to refuse it. */
   create?(obj: StoredObject): void;
   /** Before an apply replaces obj.manifest with doc. Throw to refuse the change. */
@@ -174,4 +272,6 @@ export interface KindHandler {
 export interface Controller {
   kinds: KindHandler[];
   reconcile(): void;
+  /** The eviction API's admission: why this pod may not be evicted now, or null (the disruption controller's PodDisruptionBudgets). */
+  evictionRefusal?(pod: Pod): EvictionRefusal | null;
 }

@@ -11,7 +11,16 @@
 //   agent.js writer PREFIX              ioredis (sentinels option) writing until "stop"
 //   agent.js monitor                    polls every Redis pod: how many masters accept writes at once
 //   agent.js events                     sentinel pub/sub events (+sdown, +odown, +switch-master, ...)
+//   agent.js security                   what a pod gets without a password and with the client
+//                                       password: refused commands, a forged sentinel hello
+//   agent.js reach                      which Redis and Sentinel ports of the pods it can connect to
+//
+// It logs in as an application does: with the client password from its env (REDIS_PASSWORD, a
+// secretKeyRef). What only an operator may ask (CKQUORUM, every sentinel event) it asks as the
+// admin user, with the password read from a file of the Secret's volume, never from the env.
+// Without those (auth: false) it logs in as nobody.
 
+const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const resp = require('./resp');
@@ -20,6 +29,43 @@ const SENTINEL_HOST = process.env.K8E_SENTINEL_HOST || 'redis-sentinel';
 const SENTINEL_PORT = Number(process.env.K8E_SENTINEL_PORT || 26379);
 const MASTER_NAME = process.env.K8E_MASTER_NAME || 'mymaster';
 const REDIS_PORT = Number(process.env.K8E_REDIS_PORT || 6379);
+const ADMIN_PASSWORD_FILE = process.env.K8E_ADMIN_PASSWORD_FILE || '/etc/k8e-admin/admin-password';
+
+/**
+ * The AUTH command of each login: the client password from the env, the admin's from its file,
+ * or none.
+ * @param {'client' | 'admin' | 'nobody'} who
+ * @returns {string[][]}
+ */
+function login(who) {
+  if (who === 'client') return process.env.REDIS_PASSWORD ? [['AUTH', process.env.REDIS_PASSWORD]] : [];
+  if (who === 'admin') {
+    try { return [['AUTH', 'admin', fs.readFileSync(ADMIN_PASSWORD_FILE, 'utf8')]]; } catch { return []; }
+  }
+  return [];
+}
+
+/**
+ * resp.call after logging in as `who`; a refused login throws.
+ * @param {'client' | 'admin' | 'nobody'} who
+ * @param {string} host
+ * @param {number} port
+ * @param {Array<Array<string | number>>} commands
+ * @param {number} [timeoutMs]
+ * @returns {Promise<resp.Reply[]>}
+ */
+async function callAs(who, host, port, commands, timeoutMs) {
+  const auth = login(who);
+  const replies = await resp.call(host, port, [...auth, ...commands], timeoutMs);
+  if (auth.length && replies[0] !== 'OK') throw new Error(`login as ${who} at ${host}:${port}: ${message(replies[0])}`);
+  return replies.slice(auth.length);
+}
+
+/** @param {'client' | 'admin' | 'nobody'} who @param {string} host @param {number} port @param {Array<string | number>} args @param {number} [timeoutMs] */
+async function oneAs(who, host, port, args, timeoutMs) {
+  const [r] = await callAs(who, host, port, [args], timeoutMs);
+  return r;
+}
 
 /**
  * @typedef {{ pod: string, ip: string, role?: string, masterHost?: string, link?: string, connectedSlaves?: number, dbsize?: unknown, error?: string }} RedisState
@@ -69,12 +115,12 @@ async function state() {
     /** @type {RedisState} */
     const r = { pod: p.name, ip: p.ip };
     try {
-      const info = await resp.one(p.ip, REDIS_PORT, ['INFO', 'replication'], 1500);
+      const info = await oneAs('client', p.ip, REDIS_PORT, ['INFO', 'replication'], 1500);
       r.role = resp.infoField(info, 'role');
       r.masterHost = resp.infoField(info, 'master_host');
       r.link = resp.infoField(info, 'master_link_status');
       r.connectedSlaves = Number(resp.infoField(info, 'connected_slaves') || 0);
-      const keys = await resp.one(p.ip, REDIS_PORT, ['DBSIZE'], 1500);
+      const keys = await oneAs('client', p.ip, REDIS_PORT, ['DBSIZE'], 1500);
       r.dbsize = keys;
     } catch (e) { r.error = message(e); }
     out.redis.push(r);
@@ -83,9 +129,9 @@ async function state() {
     /** @type {SentinelState} */
     const s = { pod: p.name, ip: p.ip };
     try {
-      const [addr, ck, sentinels, replicas] = await resp.call(p.ip, SENTINEL_PORT, [
-        ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], ['SENTINEL', 'ckquorum', MASTER_NAME],
-        ['SENTINEL', 'sentinels', MASTER_NAME], ['SENTINEL', 'replicas', MASTER_NAME]], 1500);
+      const [addr, sentinels, replicas] = await callAs('client', p.ip, SENTINEL_PORT, [
+        ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], ['SENTINEL', 'sentinels', MASTER_NAME], ['SENTINEL', 'replicas', MASTER_NAME]], 1500);
+      const ck = await oneAs('admin', p.ip, SENTINEL_PORT, ['SENTINEL', 'ckquorum', MASTER_NAME], 1500);
       s.master = Array.isArray(addr) ? addr[0] : null;
       s.ckquorum = ck instanceof Error ? ck.message : ck;
       /** SENTINEL sentinels / replicas: a flat name-value list per entry. @param {resp.Reply} arr */
@@ -105,7 +151,7 @@ async function state() {
 
 /** The master the sentinel Service names. @returns {Promise<{ host: string, port: number }>} */
 async function currentMaster() {
-  const addr = await resp.one(SENTINEL_HOST, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], 2000);
+  const addr = await oneAs('client', SENTINEL_HOST, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], 2000);
   if (!Array.isArray(addr)) throw new Error(`no master from ${SENTINEL_HOST}: ${addr}`);
   return { host: addr[0], port: Number(addr[1]) };
 }
@@ -123,7 +169,7 @@ async function writeWait(prefix, n) {
     const cmds = [];
     for (let j = i; j < Math.min(n, i + batch); j++) cmds.push(['SET', `${prefix}:${j}`, `v${j}`]);
     cmds.push(['WAIT', '1', '2000']);
-    const replies = await resp.call(m.host, m.port, cmds, 5000);
+    const replies = await callAs('client', m.host, m.port, cmds, 5000);
     const waited = replies[replies.length - 1];
     for (let j = 0; j < cmds.length - 1; j++) {
       const ok = replies[j] === 'OK' && typeof waited === 'number' && waited >= 1;
@@ -156,7 +202,7 @@ async function missingKeys(m, keys, batch, present = false) {
   const out = [];
   for (let i = 0; i < keys.length; i += batch) {
     const chunk = keys.slice(i, i + batch);
-    const [vals] = await resp.call(m.host, m.port, [['MGET', ...chunk]], 5000);
+    const [vals] = await callAs('client', m.host, m.port, [['MGET', ...chunk]], 5000);
     /** @type {unknown[]} */ (vals).forEach((v, k) => { if ((v === null) !== present) out.push(chunk[k]); });
   }
   return out;
@@ -175,6 +221,9 @@ async function writer(prefix) {
   const r = new Redis({
     sentinels: [{ host: SENTINEL_HOST, port: SENTINEL_PORT }],
     name: MASTER_NAME,
+    // The client password logs in to Redis and to the sentinels alike (README, docs/security.md).
+    password: process.env.REDIS_PASSWORD,
+    sentinelPassword: process.env.REDIS_PASSWORD,
     connectTimeout: 1000,
     commandTimeout: 1500,
     maxRetriesPerRequest: 0,
@@ -267,7 +316,7 @@ async function monitor() {
     const accepting = [];
     await Promise.all(pods.map(async (p) => {
       try {
-        const [info, set] = await resp.call(p.ip, REDIS_PORT, [['INFO', 'replication'], ['SET', 'k8e:monitor', `${Date.now()}`]], 500);
+        const [info, set] = await callAs('client', p.ip, REDIS_PORT, [['INFO', 'replication'], ['SET', 'k8e:monitor', `${Date.now()}`]], 500);
         if (resp.infoField(info, 'role') === 'master' && set === 'OK') accepting.push(`${p.name}@${p.ip}`);
       } catch { /* down or unreachable */ }
     }));
@@ -293,7 +342,8 @@ async function events() {
   const subscribe = (p) => {
     const s = net.connect({ host: p.ip, port: SENTINEL_PORT });
     let buf = '';
-    s.on('connect', () => s.write('*2\r\n$10\r\nPSUBSCRIBE\r\n$1\r\n*\r\n'));
+    // Every event: a pattern only the admin may subscribe to. Its AUTH reply (+OK) precedes the messages.
+    s.on('connect', () => s.write(`${login('admin').map(resp.encode).join('')}*2\r\n$10\r\nPSUBSCRIBE\r\n$1\r\n*\r\n`));
     s.on('data', (d) => {
       buf += d.toString();
       // Messages arrive as RESP arrays: pmessage, pattern, channel, payload.
@@ -317,6 +367,87 @@ async function events() {
   return { events: evs };
 }
 
+/** A reply as text, an error by its message. @param {resp.Reply} r */
+function text(r) { return r instanceof Error ? r.message : JSON.stringify(r); }
+
+/** An address that belongs to no pod, for commands that would point a server elsewhere. */
+const NOWHERE = '10.244.254.254';
+
+// What a pod gets from every Redis and sentinel without a password, and with the client password:
+// the commands no application may run, and a forged sentinel hello naming a replica as master,
+// published on every Redis and sentinel, then every sentinel's master 3 s later.
+async function security() {
+  const redis = await podsWith(isRedis);
+  const sentinels = await podsWith(isSentinel);
+  const master = await currentMaster();
+  /** @type {string[][]} where, what, reply */
+  const noauth = [];
+  for (const p of redis) noauth.push([p.name, 'PING', text(await oneAs('nobody', p.ip, REDIS_PORT, ['PING']))]);
+  for (const p of sentinels) {
+    noauth.push([p.name, 'SENTINEL get-master-addr-by-name', text(await oneAs('nobody', p.ip, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME]))]);
+  }
+  /** @type {Array<Array<string | number>>} */
+  const redisForbidden = [
+    ['CONFIG', 'SET', 'maxmemory', '1'], ['CONFIG', 'GET', 'dir'], ['SHUTDOWN', 'NOSAVE'], ['REPLICAOF', NOWHERE, REDIS_PORT], ['SLAVEOF', NOWHERE, REDIS_PORT],
+    ['FLUSHALL'], ['FLUSHDB'], ['DEBUG', 'SLEEP', '0'], ['MODULE', 'LIST'], ['ACL', 'LIST'], ['PUBLISH', '__sentinel__:hello', 'x'],
+    ['SUBSCRIBE', '__sentinel__:hello'], ['KEYS', '*'], ['MONITOR'], ['CLIENT', 'KILL', 'TYPE', 'normal'], ['SAVE'], ['FAILOVER'],
+  ];
+  /** @type {Array<Array<string | number>>} */
+  const sentinelForbidden = [
+    ['SENTINEL', 'MONITOR', 'k8e', NOWHERE, REDIS_PORT, '1'], ['SENTINEL', 'SET', MASTER_NAME, 'quorum', '9'], ['SENTINEL', 'REMOVE', MASTER_NAME],
+    ['SENTINEL', 'FAILOVER', MASTER_NAME], ['SENTINEL', 'RESET', '*'], ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'yes'],
+    ['SENTINEL', 'FLUSHCONFIG'], ['SHUTDOWN'], ['PUBLISH', '__sentinel__:hello', 'x'], ['ACL', 'LIST'], ['CLIENT', 'KILL', 'TYPE', 'normal'],
+  ];
+  /** @type {string[][]} */
+  const refused = [];
+  for (const p of redis) {
+    const replies = await callAs('client', p.ip, REDIS_PORT, redisForbidden, 3000);
+    redisForbidden.forEach((c, i) => refused.push([p.name, c.join(' '), text(replies[i])]));
+  }
+  for (const p of sentinels) {
+    const replies = await callAs('client', p.ip, SENTINEL_PORT, sentinelForbidden, 3000);
+    sentinelForbidden.forEach((c, i) => refused.push([p.name, c.join(' '), text(replies[i])]));
+  }
+  // What an application does, with the same password.
+  const allowed = (await callAs('client', master.host, master.port, [['SET', 'k8e:security', 'v'], ['GET', 'k8e:security'], ['PUBLISH', 'news', 'x']])).map(text);
+  const replica = redis.find((p) => p.ip !== master.host);
+  const target = replica ? replica.ip : NOWHERE;
+  const hello = `${NOWHERE},${SENTINEL_PORT},${'f'.repeat(40)},1000,${MASTER_NAME},${target},${REDIS_PORT},1000`;
+  /** @type {string[][]} */
+  const helloReplies = [];
+  for (const p of redis) helloReplies.push([p.name, text(await oneAs('client', p.ip, REDIS_PORT, ['PUBLISH', '__sentinel__:hello', hello]))]);
+  for (const p of sentinels) helloReplies.push([p.name, text(await oneAs('client', p.ip, SENTINEL_PORT, ['PUBLISH', '__sentinel__:hello', hello]))]);
+  await sleep(3000);
+  /** @type {string[][]} */
+  const mastersAfter = [];
+  for (const p of sentinels) {
+    const addr = await oneAs('client', p.ip, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME]);
+    mastersAfter.push([p.name, Array.isArray(addr) ? String(addr[0]) : text(addr)]);
+  }
+  return { master: master.host, noauth, refused, allowed, hello: { target, replies: helloReplies, mastersAfter } };
+}
+
+/** One TCP connect: open, timeout (a policy drops it) or the error. @param {string} host @param {number} port @returns {Promise<string>} */
+function connect(host, port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const t = setTimeout(() => { s.destroy(); resolve('timeout'); }, 2000);
+    s.on('connect', () => { clearTimeout(t); s.destroy(); resolve('open'); });
+    s.on('error', (e) => { clearTimeout(t); resolve(/** @type {NodeJS.ErrnoException} */ (e).code || e.message); });
+  });
+}
+
+// Which ports this pod can open: every Redis pod's, every sentinel pod's, and the sentinel Service.
+async function reach() {
+  /** @type {Array<[string, string, number]>} */
+  const targets = [
+    ...(await podsWith(isRedis)).map((p) => /** @type {[string, string, number]} */ ([p.name, p.ip, REDIS_PORT])),
+    ...(await podsWith(isSentinel)).map((p) => /** @type {[string, string, number]} */ ([p.name, p.ip, SENTINEL_PORT])),
+    [SENTINEL_HOST, SENTINEL_HOST, SENTINEL_PORT],
+  ];
+  return Promise.all(targets.map(async ([name, host, port]) => [`${name}:${port}`, await connect(host, port)]));
+}
+
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
   /** @type {unknown} */
@@ -327,6 +458,8 @@ async function main() {
   else if (mode === 'writer') result = await writer(args[0]);
   else if (mode === 'monitor') result = await monitor();
   else if (mode === 'events') result = await events();
+  else if (mode === 'security') result = await security();
+  else if (mode === 'reach') result = await reach();
   else throw new Error(`unknown mode ${mode}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);

@@ -10,6 +10,8 @@ const path = require('path');
 const crypto = require('crypto');
 const { spawn, execFileSync } = require('child_process');
 const { MOUNT_POINTS_LIST } = require('../emulator/runtime/volumes');
+const { findDnsmasq } = require('../emulator/network/dns');
+const { DEFAULT_NODES } = require('../emulator/nodes/nodes');
 
 const E2E_DIR = path.resolve(__dirname, '..');
 const BIN_DIR = path.join(E2E_DIR, 'bin');
@@ -48,6 +50,7 @@ function canRun() {
   for (const tool of ['ip', 'nft', 'nsenter', 'unshare', 'redis-server', 'redis-sentinel', 'redis-cli', 'timeout']) {
     try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { return `needs ${tool} on PATH`; }
   }
+  if (!findDnsmasq()) return 'needs dnsmasq, the pods\' name server (Debian: dnsmasq-base)';
   return null;
 }
 
@@ -125,8 +128,25 @@ function installHooks() {
  * @typedef {{ [field: string]: any }} Answer the daemon's `result` message
  */
 
+/** @typedef {import('../emulator/nodes/nodes').NodeSpec} NodeSpec an emulated node */
+
+/**
+ * A node for the tests' client pod alone (fixtures/client-pod.yaml prefers the label and tolerates
+ * the taint; nothing else does): `Emulator.start({ nodes: [...DEFAULT_NODES, CLIENT_NODE] })` keeps
+ * the client out of the way of node faults and drains of the nodes under test. It is in zone
+ * k8e-zone-a, beside k8e-node-a, so that it adds no zone of its own to topology spreading.
+ * @type {NodeSpec}
+ */
+const CLIENT_NODE = {
+  name: 'k8e-node-client', zone: 'k8e-zone-a',
+  labels: { 'k8e.io/test-client': 'true' }, taints: [{ key: 'k8e.io/test-client', value: 'true', effect: 'NoSchedule' }],
+};
+
 class Emulator {
-  constructor() {
+  /** @param {NodeSpec[] | undefined} [nodes] */
+  constructor(nodes) {
+    /** The run's nodes (undefined: the emulator's three, k8e-node-a/b/c in zones k8e-zone-a/b/c). */
+    this.nodeSpecs = nodes;
     this.id = crypto.randomBytes(3).toString('hex');
     this.prefix = `${NS_PREFIX}${this.id}`;
     this.nodeNs = `${this.prefix}-node`;
@@ -139,9 +159,10 @@ class Emulator {
     this.stopped = false;
   }
 
-  static async start() {
+  /** @param {{ nodes?: NodeSpec[] }} [opts] */
+  static async start({ nodes } = {}) {
     sweepStale();
-    const e = new Emulator();
+    const e = new Emulator(nodes);
     installHooks();
     live.add(e);
     try {
@@ -166,6 +187,7 @@ class Emulator {
     const log = fs.openSync(path.join(this.stateDir, 'daemon.log'), 'a');
     this.daemon = spawn('nsenter', [`--net=/run/netns/${this.nodeNs}`, '--', process.execPath, DAEMON, this.stateDir, this.prefix, String(process.pid)], {
       stdio: ['ignore', log, log], detached: true,
+      env: { ...process.env, ...(this.nodeSpecs ? { K8E_NODES: JSON.stringify(this.nodeSpecs) } : {}) },
     });
     fs.closeSync(log);
     const deadline = Date.now() + 10000;
@@ -355,6 +377,39 @@ class Emulator {
     return (await this.request({ op: 'kill', pod, container, match, signal, holdRestartMs })).killed;
   }
 
+  /**
+   * The emulated nodes: name, ip, labels, taints (the node's own and those of its state), whether
+   * it is ready and unschedulable, and the pods on it.
+   * @returns {Promise<Array<{ name: string, ip: string, labels: Record<string, string>, taints: any[], ready: boolean, unschedulable: boolean, pods: string[] }>>}
+   */
+  async nodes() { return (await this.request({ op: 'nodes' })).nodes; }
+
+  /**
+   * Loses a node: every pod on it dies at once (SIGKILL, its IP gone, as a crashed machine) and
+   * leaves the API, its claims stay; the node is NotReady and gets no pod until nodeBack.
+   * @param {string} node
+   * @returns {Promise<string[]>} the pods that died
+   */
+  async nodeLost(node) { return (await this.request({ op: 'node-lost', node })).killed; }
+
+  /** Brings a lost node back: Ready, and pods waiting for a node may land on it. @param {string} node */
+  async nodeBack(node) { await this.request({ op: 'node-back', node }); }
+
+  /**
+   * Sets a node's own taints (NoExecute evicts the pods on it that do not tolerate it).
+   * @param {string} node
+   * @param {Array<{ key: string, value?: string, effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }>} taints
+   */
+  async taint(node, taints) { await this.request({ op: 'taint', node, taints }); }
+
+  /**
+   * Empties a claim's volume (every file in it), under whatever pod mounts it.
+   * @param {string} claim
+   * @param {{ ns?: string }} [opts]
+   * @returns {Promise<string[]>} the names removed
+   */
+  async wipeClaim(claim, { ns } = {}) { return (await this.request({ op: 'wipe-claim', claim, ns })).removed; }
+
   /** Shuts the daemon down, then ends and removes whatever is left. @param {{ keepLogs?: boolean }} [opts] */
   async stop({ keepLogs = false } = {}) {
     if (this.stopped) return;
@@ -381,4 +436,4 @@ class Emulator {
   }
 }
 
-module.exports = { Emulator, canRun, sweepStale, BIN_DIR, E2E_DIR };
+module.exports = { Emulator, canRun, sweepStale, BIN_DIR, E2E_DIR, DEFAULT_NODES, CLIENT_NODE };

@@ -96,4 +96,4 @@ function infoField(info, key) {
   return m ? m[1].trim() : undefined;
 }
 
-module.exports = { call, one, infoField, ReplyError };
+module.exports = { call, one, encode, infoField, ReplyError };

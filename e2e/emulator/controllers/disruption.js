@@ -5,7 +5,8 @@
 // minAvailable, the sum of the scale of the controllers that own the selected pods (a selected pod
 // without a controller makes the budget allow no disruption); with an integer minAvailable, the
 // selected pods. Healthy: selected pods that are ready and not terminating. disruptionsAllowed =
-// healthy - desired, at least 0. A drain (evictions that honour it) builds on this status.
+// healthy - desired, at least 0. It is also the eviction API's admission (evictionRefusal): a pod
+// whose budget allows no disruption now is refused with 429, as `kubectl drain` expects.
 
 const { labelSelectorMatches } = require('../util');
 const { manifestView } = require('../store');
@@ -115,6 +116,32 @@ class DisruptionController {
 
   reconcile() {
     for (const pdb of this.store.list('PodDisruptionBudget', null)) pdb.live.disruption = this.status(pdb);
+  }
+
+  /**
+   * The eviction API's check (Kubernetes' pods/eviction): a pod that is Pending, finished or
+   * already terminating may always go; one covered by more than one budget never; otherwise its
+   * budget must allow a disruption now, or, for a pod that is not ready, be healthy (the default
+   * unhealthyPodEvictionPolicy IfHealthyBudget). The status is computed afresh: an eviction that
+   * went through made its pod terminating at once, so the next one sees it gone from the healthy.
+   * @param {Pod} pod
+   * @returns {import('../types').EvictionRefusal | null}
+   */
+  evictionRefusal(pod) {
+    if (pod.phase !== 'Running' || pod.terminating) return null;
+    const budgets = this.store.list('PodDisruptionBudget', pod.ns).filter((b) => {
+      const sel = pdbSpec(b.manifest).selector;
+      return !!sel && labelSelectorMatches(sel, pod.labels);
+    });
+    if (!budgets.length) return null;
+    if (budgets.length > 1) return { code: 500, message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.' };
+    const budget = budgets[0];
+    const status = this.status(budget);
+    budget.live.disruption = status;
+    if (!pod.isReady && pdbSpec(budget.manifest).unhealthyPodEvictionPolicy === 'AlwaysAllow') return null;
+    if (!pod.isReady && status.currentHealthy >= status.desiredHealthy && status.desiredHealthy > 0) return null;
+    if (status.disruptionsAllowed > 0) return null;
+    return { code: 429, message: "Cannot evict pod as it would violate the pod's disruption budget." };
   }
 }
 

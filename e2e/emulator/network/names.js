@@ -1,33 +1,75 @@
 // @ts-check
 'use strict';
-// How names resolve in a pod: Service names through the pod's own /etc/hosts, and a resolv.conf
-// whose server does not answer, so any other name fails fast. (A DNS server for Services and
-// headless-Service pod records would replace both here.)
+// How names resolve in a pod, as the kubelet and CoreDNS arrange it: the pod's /etc/hosts names
+// the pod itself (and its hostAliases); its resolv.conf sends every other lookup to the name
+// server (network/dns.js) with the cluster's search path; and the name server's records, rendered
+// here from the store:
+//   <svc>.<ns>.svc.cluster.local            → the ClusterIP of a Service;
+//                                            → every endpoint's IP of a headless one (clusterIP None)
+//   <hostname>.<svc>.<ns>.svc.cluster.local → a pod with spec.hostname and spec.subdomain = <svc>,
+//                                              while it is an endpoint of that headless Service
+// Endpoints are the pods services.js counts: ready ones, or all running ones with
+// publishNotReadyAddresses. `<svc>`, `<svc>.<ns>` and `<svc>.<ns>.svc` resolve through the search
+// path (ndots:5), as on a cluster.
 
-const { clusterIPServices } = require('./services');
+const { Unsupported } = require('../util');
+const { NODE_IP } = require('../addresses');
+const { endpoints } = require('./services');
+
+/** The cluster's DNS domain. */
+const CLUSTER_DOMAIN = 'cluster.local';
+/** The name server's address: the node's, on the pod bridge (dnsmasq listens there, network/dns.js). */
+const NAME_SERVER_IP = NODE_IP;
+
+/** @typedef {import('../pod').Pod} Pod */
 
 /**
- * @param {import('../types').StoreView} store
- * @param {import('../pod').Pod} pod
- * @returns {string} the pod's /etc/hosts: itself, and every Service with a ClusterIP under
- * `<svc>` (same namespace), `<svc>.<ns>`, `<svc>.<ns>.svc` and `<svc>.<ns>.svc.cluster.local`
+ * @param {Pod} pod
+ * @returns {string} the pod's /etc/hosts, as the kubelet writes it: localhost, the pod's own name
+ * (its FQDN first when it has a subdomain), and its hostAliases
  */
-function hostsFile(store, pod) {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${pod.ip}\t${pod.name}`];
-  for (const svc of clusterIPServices(store, null)) {
-    const names = [`${svc.name}.${svc.ns}`, `${svc.name}.${svc.ns}.svc`, `${svc.name}.${svc.ns}.svc.cluster.local`];
-    if (svc.ns === pod.ns) names.unshift(svc.name);
-    lines.push(`${svc.live.clusterIP}\t${names.join(' ')}`);
-  }
-  return `${lines.join('\n')}\n`;
+function hostsFile(pod) {
+  const own = pod.spec.subdomain
+    ? `${pod.ip}\t${pod.hostname}.${pod.spec.subdomain}.${pod.ns}.svc.${CLUSTER_DOMAIN}\t${pod.hostname}`
+    : `${pod.ip}\t${pod.hostname}`;
+  const aliases = (pod.spec.hostAliases || []).map((a) => `${a.ip}\t${(a.hostnames || []).join('\t')}`);
+  return [
+    '# Kubernetes-managed hosts file (k8e).',
+    '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet', 'fe00::0\tip6-mcastprefix', 'fe00::1\tip6-allnodes', 'fe00::2\tip6-allrouters',
+    own,
+    ...(aliases.length ? ['', '# Entries added by HostAliases.', ...aliases] : []),
+    '',
+  ].join('\n');
 }
 
-/** The pods' name server: an address no route leads to (TEST-NET-1), so that a lookup fails at once. */
-const NAME_SERVER_IP = '192.0.2.53';
-
-/** @param {import('../pod').Pod} pod @returns {string} the pod's /etc/resolv.conf */
+/** @param {Pod} pod @returns {string} the pod's /etc/resolv.conf (dnsPolicy ClusterFirst) */
 function resolvConf(pod) {
-  return `# k8e: no DNS server; names resolve through /etc/hosts only\nnameserver ${NAME_SERVER_IP}\nsearch ${pod.ns}.svc.cluster.local svc.cluster.local cluster.local\noptions attempts:1 timeout:1\n`;
+  const policy = pod.spec.dnsPolicy || 'ClusterFirst';
+  if (policy !== 'ClusterFirst') throw new Unsupported(`pod ${pod.name}: dnsPolicy ${policy} (only ClusterFirst is emulated)`);
+  if (pod.spec.dnsConfig) throw new Unsupported(`pod ${pod.name}: dnsConfig`);
+  return `nameserver ${NAME_SERVER_IP}\nsearch ${pod.ns}.svc.${CLUSTER_DOMAIN} svc.${CLUSTER_DOMAIN} ${CLUSTER_DOMAIN}\noptions ndots:5\n`;
+}
+
+/**
+ * The name server's records, in hosts-file form (one address and one name a line), sorted so
+ * that the text changes only when a record does.
+ * @param {import('../types').StoreView} store
+ * @returns {string}
+ */
+function dnsRecords(store) {
+  /** @type {Set<string>} */
+  const lines = new Set();
+  for (const svc of store.list('Service', null)) {
+    const fqdn = `${svc.name}.${svc.ns}.svc.${CLUSTER_DOMAIN}`;
+    if (svc.live.clusterIP !== 'None') { lines.add(`${svc.live.clusterIP} ${fqdn}`); continue; }
+    for (const pod of endpoints(store, svc)) {
+      lines.add(`${pod.ip} ${fqdn}`);
+      if (pod.spec.hostname && pod.spec.subdomain === svc.name) lines.add(`${pod.ip} ${pod.hostname}.${fqdn}`);
+    }
+  }
+  const sorted = [...lines].sort();
+  return sorted.length ? `${sorted.join('\n')}\n` : '';
 }
 
 /**
@@ -42,4 +84,4 @@ function nameServerEndpoint() {
   };
 }
 
-module.exports = { hostsFile, resolvConf, nameServerEndpoint };
+module.exports = { hostsFile, resolvConf, dnsRecords, nameServerEndpoint, NAME_SERVER_IP, CLUSTER_DOMAIN };

@@ -2,8 +2,9 @@
 'use strict';
 // The network (the CNI plugin and kube-proxy of the one node): ClusterIPs for Services, each pod's
 // network namespace with a veth on the node bridge, and, kept in step every 50 ms after a change,
-// the nft tables inside every pod (Service DNAT, NetworkPolicy, the tests' cuts and splits) and its
-// name files. Runs in the node namespace, never the host's.
+// the nft tables inside every pod (Service DNAT, NetworkPolicy, the tests' cuts and splits) and the
+// name server's records. Each pod gets its /etc/hosts and resolv.conf once. Runs in the node
+// namespace, never the host's.
 
 const fs = require('fs');
 const path = require('path');
@@ -11,19 +12,21 @@ const { run, Unsupported } = require('../util');
 const { NODE_IP, POD_PREFIX_LEN, SERVICE_CIDR, serviceIP } = require('../addresses');
 const { manifestView } = require('../store');
 const { serviceSpec, serviceTable, serviceEnv } = require('./services');
-const { hostsFile, resolvConf, nameServerEndpoint } = require('./names');
+const { hostsFile, resolvConf, dnsRecords, nameServerEndpoint } = require('./names');
+const { NameServer } = require('./dns');
 const { partitionTable } = require('./partition');
 const { policyTable, policyKind } = require('./policy');
+const { DISCARD_ROUTE_SETUP } = require('./drop');
 
 /** @typedef {import('../pod').Pod} Pod */
 
 /**
- * What the network keeps of an attached pod: the text last written of each nft table and of its
- * hosts file, so that a sync writes only what changed, and whether a test cut it off.
- * @typedef {{ tables: Map<string, string>, hosts: string, cut: boolean }} Attachment
+ * What the network keeps of an attached pod: the text last written of each nft table, so that a
+ * sync writes only what changed, and whether a test cut it off.
+ * @typedef {{ tables: Map<string, string>, cut: boolean }} Attachment
  */
 
-/** How often a change reaches the pods' nft tables and hosts files, in ms. */
+/** How often a change reaches the pods' nft tables and the name server's records, in ms. */
 const SYNC_MS = 50;
 
 /**
@@ -43,10 +46,12 @@ class Network {
    * @param {object} p
    * @param {import('../types').StoreView} p.store
    * @param {Pick<import('../types').EventSink, 'event'>} p.sink
+   * @param {string} p.stateDir the run's state directory (the name server's records and log)
    */
-  constructor({ store, sink }) {
+  constructor({ store, sink, stateDir }) {
     this.store = store;
     this.sink = sink;
+    this.nameServer = new NameServer({ stateDir, sink });
     this.nextServiceIndex = 10;
     /** @type {Map<Pod, Attachment>} */
     this.attached = new Map();
@@ -89,8 +94,8 @@ class Network {
     const etc = path.join(pod.dir, 'etc');
     fs.mkdirSync(etc, { recursive: true });
     /** @type {Attachment} */
-    const att = { tables: new Map(), hosts: hostsFile(this.store, pod), cut: false };
-    fs.writeFileSync(path.join(etc, 'hosts'), att.hosts);
+    const att = { tables: new Map(), cut: false };
+    fs.writeFileSync(path.join(etc, 'hosts'), hostsFile(pod));
     fs.writeFileSync(path.join(etc, 'resolv.conf'), resolvConf(pod));
     run('ip', ['netns', 'add', pod.netns]);
     this.attached.set(pod, att);
@@ -102,6 +107,7 @@ class Network {
     inPod(['addr', 'add', `${pod.ip}/${POD_PREFIX_LEN}`, 'dev', 'eth0']);
     inPod(['link', 'set', 'eth0', 'up']);
     inPod(['route', 'add', SERVICE_CIDR, 'via', NODE_IP, 'dev', 'eth0']);
+    for (const args of DISCARD_ROUTE_SETUP) inPod(args);
     this.writeTables(pod, att);
     // Other pods' policy tables name this address: they follow at the next sync, 50 ms from now,
     // which is as a rule before the holder is up and the containers start.
@@ -186,22 +192,16 @@ class Network {
     this.dirty = false;
     for (const [pod, att] of this.attached) {
       if (pod.gone) continue;
-      try {
-        this.writeTables(pod, att);
-        const hosts = hostsFile(this.store, pod);
-        if (hosts !== att.hosts) {
-          // Rewrite in place: the file is bind-mounted, so its inode must stay the same.
-          fs.writeFileSync(path.join(pod.dir, 'etc', 'hosts'), hosts);
-          att.hosts = hosts;
-        }
-      } catch (e) { this.sink.event(`network sync ${pod.name}: ${/** @type {Error} */ (e).message}`); }
+      try { this.writeTables(pod, att); } catch (e) { this.sink.event(`network sync ${pod.name}: ${/** @type {Error} */ (e).message}`); }
     }
+    try { this.nameServer.update(dnsRecords(this.store)); } catch (e) { this.sink.event(`name server records: ${/** @type {Error} */ (e).message}`); }
   }
 
-  /** Stops the syncs; detach() still works, for the pods' teardown. */
+  /** Stops the syncs and the name server; detach() still works, for the pods' teardown. */
   close() {
     this.closed = true;
     clearInterval(this.timer);
+    this.nameServer.close();
   }
 }
 

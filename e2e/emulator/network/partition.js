@@ -1,6 +1,7 @@
 // @ts-check
 'use strict';
-// The tests' network faults (table k8epart), which drop established connections too:
+// The tests' network faults (table k8epart), which drop established connections too (what leaves
+// a pod is discarded silently, drop.js):
 // - a cut pod drops every packet in and out except on loopback, as if its node lost the network;
 // - a split puts a group of pods on one side and every other pod (those created later too) on the
 //   other: traffic within each side flows, traffic across is dropped both ways. The node (the
@@ -9,6 +10,7 @@
 //   Service whose chosen endpoint is across the split times out, as it would.
 
 const { NODE_IP, POD_CIDR } = require('../addresses');
+const { DISCARD_OUT } = require('./drop');
 
 /**
  * @param {object} p
@@ -24,7 +26,7 @@ function partitionTable({ isCut, splitGroup }) {
       const chains = [];
       if (isCut(pod)) {
         chains.push('  chain in { type filter hook input priority -200; iifname != "lo" drop; }',
-          '  chain out { type filter hook output priority -200; oifname != "lo" drop; }');
+          `  chain out { type route hook output priority -200; oifname != "lo" ${DISCARD_OUT}; }`);
       }
       const group = splitGroup();
       if (group) {
@@ -36,7 +38,7 @@ function partitionTable({ isCut, splitGroup }) {
           : groupIps.length ? `ip ${f} { ${groupIps.join(', ')} }` : null);
         if (across('saddr')) {
           chains.push(`  chain split_in { type filter hook input priority -90; ${across('saddr')} drop; }`,
-            `  chain split_out { type filter hook output priority -90; ${across('daddr')} drop; }`);
+            `  chain split_out { type route hook output priority -90; ${across('daddr')} ${DISCARD_OUT}; }`);
         }
       }
       return chains.length ? `${chains.join('\n')}\n` : null;

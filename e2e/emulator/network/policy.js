@@ -6,12 +6,14 @@
 // replies of allowed connections (conntrack), loopback, and, inbound, its own node (the kubelet's
 // probes: Kubernetes never blocks those). Peers are pods by podSelector and namespaceSelector (both
 // in one peer: AND), and ipBlock CIDRs; ports by number, range (endPort) or name, with protocol.
-// Packets are dropped, not refused, as CNI plugins do. The output chain runs after kube-proxy's
-// DNAT (services.js, priority -100), so egress rules see the pod behind a ClusterIP, as on a node.
+// Packets are dropped, not refused, as CNI plugins do, and outbound ones so that the sender does not
+// notice (drop.js). The output chain runs after kube-proxy's DNAT (services.js, priority -100), so
+// egress rules see the pod behind a ClusterIP, as on a node.
 // The tables are rendered from the store at each network sync: any pod, label or policy change.
 
 const { Unsupported, labelSelectorMatches } = require('../util');
 const { NODE_IP } = require('../addresses');
+const { DISCARD_OUT } = require('./drop');
 
 /** @typedef {import('../types').Labels} Labels */
 /** @typedef {import('../types').StoredObject} StoredObject */
@@ -187,9 +189,10 @@ function policyTable(store, addOns) {
       const endpoints = [...store.pods().filter((p) => !p.gone).map(podEndpoint), ...addOns()];
       /** @type {string[]} */
       const chains = [];
-      for (const [dir, hook, iface, always] of /** @type {const} */ ([
-        ['Ingress', 'input', 'iifname', `ip saddr ${NODE_IP} accept`],
-        ['Egress', 'output', 'oifname', null],
+      // Outbound, a denied packet is discarded without the sender noticing, as outside the pod (drop.js).
+      for (const [dir, head, iface, always, deny] of /** @type {const} */ ([
+        ['Ingress', 'type filter hook input priority 0', 'iifname', `ip saddr ${NODE_IP} accept`, 'drop'],
+        ['Egress', 'type route hook output priority 0', 'oifname', null, DISCARD_OUT],
       ])) {
         const isolating = policies.filter((p) => directions(policySpec(p.manifest)).includes(dir));
         if (!isolating.length) continue;
@@ -197,9 +200,9 @@ function policyTable(store, addOns) {
           const spec = policySpec(p.manifest);
           return (dir === 'Ingress' ? spec.ingress || [] : spec.egress || []).flatMap((r) => ruleAccepts(dir, self, p.ns, r, endpoints));
         });
-        chains.push(`  chain ${dir.toLowerCase()} {`, `    type filter hook ${hook} priority 0; policy accept;`,
+        chains.push(`  chain ${dir.toLowerCase()} {`, `    ${head}; policy accept;`,
           `    ${iface} "lo" accept`, '    ct state established,related accept',
-          ...(always ? [`    ${always}`] : []), ...rules.map((r) => `    ${r}`), '    drop', '  }');
+          ...(always ? [`    ${always}`] : []), ...rules.map((r) => `    ${r}`), `    ${deny}`, '  }');
       }
       return chains.length ? `${chains.join('\n')}\n` : null;
     },

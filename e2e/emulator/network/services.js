@@ -19,11 +19,18 @@ function clusterIPServices(store, ns) {
   return store.list('Service', ns).filter((svc) => svc.live.clusterIP !== 'None');
 }
 
-/** The Service's endpoints: ready pods that match its selector. @param {StoreView} store @param {StoredObject} svc */
+/**
+ * The Service's endpoints, as the endpoint controllers list them for kube-proxy and the name
+ * server: the pods of its namespace that match its selector and are ready (so not terminating);
+ * with publishNotReadyAddresses, every running one, terminating ones too until they are gone.
+ * @param {StoreView} store
+ * @param {StoredObject} svc
+ */
 function endpoints(store, svc) {
   const spec = serviceSpec(svc);
   if (!spec.selector) return [];
-  return store.pods().filter((p) => p.ns === svc.ns && !p.gone && p.isReady && matchLabels(spec.selector, p.labels));
+  const notReadyToo = !!spec.publishNotReadyAddresses;
+  return store.pods().filter((p) => p.ns === svc.ns && !p.gone && p.phase === 'Running' && (notReadyToo || p.isReady) && matchLabels(spec.selector, p.labels));
 }
 
 /**

@@ -103,7 +103,8 @@ class ContainerRuntime {
     proc.on('exit', (code, signal) => this.exited(c, proc, code, signal));
     if (!c.spec.readinessProbe && c.started) c.ready = true;
     this.prober.start(c);
-    this.sink.changed();
+    // Ready at once without a readiness probe: controllers look now (OrderedReady, budgets).
+    if (c.ready) this.prober.readinessChanged(); else this.sink.changed();
   }
 
   /**
@@ -124,9 +125,10 @@ class ContainerRuntime {
     c.state = { terminated: c.lastState.terminated };
     c.proc = null;
     c.pid = null;
+    const wasReady = c.ready;
     c.ready = false;
     this.sink.event(`container ${pod.name}/${c.name} exited code=${code} signal=${signal}`);
-    this.sink.changed();
+    if (wasReady) this.prober.readinessChanged(); else this.sink.changed();
     if (pod.terminating) { this.onStopped(pod); return; }
     if (this.closed) return;
     const policy = pod.spec.restartPolicy || 'Always';

@@ -5,7 +5,6 @@
 // downward API (fieldRef), and keys of ConfigMaps and Secrets.
 
 const { Unsupported } = require('../util');
-const { NODE_NAME, NODE_IP } = require('../addresses');
 const { objectData } = require('../store');
 
 /** @typedef {import('../pod').Pod} Pod */
@@ -24,11 +23,11 @@ function fieldRef(pod, fieldPath) {
   switch (fieldPath) {
     case 'status.podIP': return pod.ip;
     case 'status.podIPs': return pod.ip;
-    case 'status.hostIP': return NODE_IP;
+    case 'status.hostIP': return pod.hostIP || '';
     case 'metadata.name': return pod.name;
     case 'metadata.namespace': return pod.ns;
     case 'metadata.uid': return pod.uid;
-    case 'spec.nodeName': return NODE_NAME;
+    case 'spec.nodeName': return pod.nodeName || '';
     case 'spec.serviceAccountName': return pod.spec.serviceAccountName || 'default';
     default: throw new Unsupported(`env fieldRef ${fieldPath}`);
   }
@@ -60,7 +59,7 @@ function keyRef(store, pod, kind, ref) {
 function containerEnv(c, store, serviceEnv) {
   const pod = c.pod;
   /** @type {Record<string, string>} */
-  const env = { PATH: BASE_PATH, HOSTNAME: pod.name, HOME: '/root', ...serviceEnv };
+  const env = { PATH: BASE_PATH, HOSTNAME: pod.hostname, HOME: '/root', ...serviceEnv };
   if (c.spec.envFrom) throw new Unsupported(`container ${c.name}: envFrom`);
   /** @param {unknown} s */
   const expand = (s) => String(s).replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, v) => {

@@ -1,9 +1,11 @@
 // @ts-check
 'use strict';
-// The pod runtime (the kubelet of the one node): starts a pod (volumes, network, sandbox, then its
-// containers), deletes it gracefully (preStop hooks, SIGTERM, SIGKILL after the grace period) and
-// tears it down. It gives Pods, ConfigMaps and Secrets their meaning, and lets controllers create,
-// adopt and delete pods (PodControl).
+// The pod runtime (the API server's pod storage and every node's kubelet): hands each new pod to the
+// scheduler and starts it once bound (volumes, network, sandbox, then its containers), deletes it
+// gracefully (preStop hooks, SIGTERM, SIGKILL after the grace period) and tears it down. It gives
+// Pods, ConfigMaps, Secrets and PersistentVolumeClaims (claims.js) their meaning, and lets
+// controllers create, adopt and delete pods (PodControl) and claims (ClaimControl), and the
+// scheduler bind pods (PodBinder).
 
 const fs = require('fs');
 const path = require('path');
@@ -12,14 +14,16 @@ const { Pod, podView } = require('../pod');
 const { MountPoints, volumeBinds, refreshConfigVolumes } = require('./volumes');
 const { startHolder, sandboxProcesses } = require('./sandbox');
 const { ContainerRuntime } = require('./containers');
+const { Claims } = require('./claims');
 
 /** @typedef {import('../types').StoredObject} StoredObject */
 /** @typedef {import('../types').KubeObject} KubeObject */
 /** @typedef {import('kubernetes-models/v1').IPodSpec} PodSpec */
 
 /** @typedef {import('../types').PodControl} PodControl */
+/** @typedef {import('../types').PodBinder} PodBinder */
 
-/** @implements {PodControl} */
+/** @implements {PodControl} @implements {PodBinder} */
 class PodRuntime {
   /**
    * @param {object} p
@@ -28,14 +32,18 @@ class PodRuntime {
    * @param {import('../types').PodStore} p.store
    * @param {import('../types').PodLifecycleSink} p.sink
    * @param {import('../types').PodNetwork} p.network
+   * @param {import('../types').PodScheduler} p.scheduler places every new pod
    * @param {number} p.backoffScale
    */
-  constructor({ stateDir, prefix, store, sink, network, backoffScale }) {
+  constructor({ stateDir, prefix, store, sink, network, scheduler, backoffScale }) {
     this.stateDir = stateDir;
     this.prefix = prefix;
     this.store = store;
     this.sink = sink;
     this.network = network;
+    this.scheduler = scheduler;
+    /** PersistentVolumeClaims and their volumes; the cluster reconciles them with the controllers. */
+    this.claims = new Claims({ stateDir, store, sink });
     this.nextPodIndex = 2;
     this.closed = false;
     this.mountPoints = new MountPoints(stateDir);
@@ -58,7 +66,7 @@ class PodRuntime {
           const pod = this.newPod(obj.ns, obj.name, /** @type {PodSpec} */ (obj.manifest.spec || {}), meta.labels, meta.annotations);
           obj.pod = pod;
           obj.uid = pod.uid;
-          this.run(pod);
+          this.scheduler.schedule(pod);
         },
         admit: (obj, doc) => {
           if (JSON.stringify(obj.manifest.spec || {}) !== JSON.stringify(doc.spec || {})) {
@@ -73,6 +81,7 @@ class PodRuntime {
       // later, and empties when it goes.
       { kind: 'ConfigMap', apiVersion: 'v1', resource: 'configmaps', shortNames: ['cm'], create: refresh, updated: refresh, deleted: refresh },
       { kind: 'Secret', apiVersion: 'v1', resource: 'secrets', shortNames: [], create: refresh, updated: refresh, deleted: refresh },
+      ...this.claims.kinds,
     ];
   }
 
@@ -108,8 +117,22 @@ class PodRuntime {
     const pod = this.newPod(ns, name, spec, meta.labels, meta.annotations);
     pod.owner = owner;
     this.store.add({ kind: 'Pod', ns, name, uid: pod.uid, created: now(), manifest: doc, lastApplied: null, live: {}, pod });
-    this.run(pod);
+    this.scheduler.schedule(pod);
     return pod;
+  }
+
+  /**
+   * PodBinder: the scheduler placed the pod; its node's kubelet starts it.
+   * @param {Pod} pod
+   * @param {import('../types').NodeState} node
+   */
+  bind(pod, node) {
+    if (pod.nodeName || pod.terminating || pod.gone) return;
+    pod.nodeName = node.name;
+    pod.hostIP = node.ip;
+    pod.unschedulable = null;
+    this.run(pod);
+    this.sink.changed();
   }
 
   /** @param {Pod} pod @param {import('../types').OwnerRef} owner */
@@ -138,8 +161,19 @@ class PodRuntime {
    * @returns {Promise<void>} once every one is gone
    */
   async deletePods(pods, { gracePeriod } = {}) {
-    const starting = [...new Set(pods)].filter((p) => !p.gone && !p.terminating);
     const at = now();
+    const live = [...new Set(pods)].filter((p) => !p.gone);
+    const starting = live.filter((p) => !p.terminating);
+    // A second delete may shorten a terminating pod's grace period, never lengthen it, as the API
+    // server allows (a lost node, `kubectl delete --grace-period=0` of a pod stuck in its preStop).
+    const graceMs = gracePeriod === undefined ? null : gracePeriod * 1000;
+    const hastened = graceMs === null ? [] : live.filter((p) => p.terminating && at + graceMs < p.graceDeadline);
+    for (const pod of hastened) {
+      pod.graceDeadline = at + Number(graceMs);
+      this.sink.event(`deleting pod ${pod.name} again: grace shortened to ${graceMs} ms`);
+      const killAll = () => { for (const c of pod.containers) if (c.proc) this.containers.kill(c, 0, 'SIGKILL'); };
+      if (graceMs === 0) killAll(); else setTimeout(killAll, Number(graceMs));
+    }
     for (const pod of starting) {
       pod.deletionTimestamp = at;
       pod.graceDeadline = at + (gracePeriod ?? (pod.spec.terminationGracePeriodSeconds ?? 30)) * 1000;

@@ -17,7 +17,7 @@ const { resolvePort } = require('../pod');
 class Prober {
   /**
    * @param {object} p
-   * @param {import('../types').EventSink} p.sink
+   * @param {import('../types').PodLifecycleSink} p.sink readiness changes wake the controllers (OrderedReady, rolling updates, budgets)
    * @param {(c: Container, argv: string[]) => import('child_process').ChildProcess} p.enter
    *   starts a process in the container's namespaces with its env (throws when its env cannot be built)
    * @param {(c: Container, graceMs: number) => void} p.kill stops the container; it restarts per restartPolicy
@@ -57,11 +57,11 @@ class Prober {
       if (ok) {
         c.failStreak.readiness = 0;
         c.readyStreak++;
-        if (!c.ready && c.readyStreak >= successThreshold) { c.ready = true; this.sink.event(`${c.pod.name}/${c.name} ready`); this.sink.changed(); }
+        if (!c.ready && c.readyStreak >= successThreshold) { c.ready = true; this.sink.event(`${c.pod.name}/${c.name} ready`); this.readinessChanged(); }
       } else {
         c.readyStreak = 0;
         c.failStreak.readiness++;
-        if (c.ready && c.failStreak.readiness >= failureThreshold) { c.ready = false; this.sink.event(`${c.pod.name}/${c.name} not ready`); this.sink.changed(); }
+        if (c.ready && c.failStreak.readiness >= failureThreshold) { c.ready = false; this.sink.event(`${c.pod.name}/${c.name} not ready`); this.readinessChanged(); }
       }
       return;
     }
@@ -70,7 +70,7 @@ class Prober {
       if (kind === 'startup') {
         c.started = true;
         if (!c.spec.readinessProbe) c.ready = true;
-        this.sink.changed();
+        this.readinessChanged();
       }
       return;
     }
@@ -80,6 +80,12 @@ class Prober {
       fs.appendFileSync(c.logPath(), `k8e: ${kind} probe failed; container will be restarted\n`);
       this.kill(c, (c.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000);
     }
+  }
+
+  /** A container turned ready or not: controllers look now, as they would on the API server's watch. */
+  readinessChanged() {
+    this.sink.podsChanged();
+    this.sink.changed();
   }
 
   /** @param {Container} c @param {Probe} probe @returns {Promise<boolean>} */

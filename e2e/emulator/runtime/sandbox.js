@@ -1,9 +1,10 @@
 // @ts-check
 'use strict';
 // The pod sandbox (the "pause" container): a holder process, in the pod's network namespace, that
-// keeps a private mount + UTS namespace alive. The hostname is the pod name; volumes and the
-// network's files are bind-mounted (a memory-backed emptyDir on a tmpfs of its own); /tmp is the pod's own; and the host's root file system is
-// read-only, so a container can write only to its volumes and /tmp, never to the host.
+// keeps a private mount + UTS namespace alive. The hostname is spec.hostname or the pod name;
+// volumes and the network's files are bind-mounted (a memory-backed emptyDir on a tmpfs of its
+// own); /tmp is the pod's own; and the host's root file system is read-only, so a container can
+// write only to its volumes and /tmp, never to the host.
 
 const fs = require('fs');
 const path = require('path');
@@ -37,7 +38,7 @@ function startHolder(pod, binds) {
       `mount --bind ${shQuote(b.src)} ${shQuote(b.dst)}`,
       ...(b.readOnly ? [`mount -o remount,bind,ro ${shQuote(b.dst)}`] : []),
     ]),
-    `hostname ${shQuote(pod.name)}`,
+    `hostname ${shQuote(pod.hostname)}`,
     // A checkout under /tmp (CI may clone there) stays visible through the pod's private /tmp:
     // the in-pod test agent runs from it.
     ...(REPO_UNDER_TMP ? [`mount --bind ${shQuote(REPO_ROOT)} ${shQuote(repoInTmp)}`] : []),

@@ -5,9 +5,9 @@
 // configMap and secret (files with defaultMode / items, laid out as the kubelet's atomic writer does:
 // `..data` points at a timestamped directory, each key is a symlink through it, and an update swaps
 // `..data` in one rename). They follow their object when it is created, changed or deleted: an
-// optional volume whose object is missing is empty. Mount paths missing on the host are made as
-// empty directories (MountPoints). (A persistentVolumeClaim source, a directory that outlives its
-// pods, would be one more case in volumeSource.)
+// optional volume whose object is missing is empty; and persistentVolumeClaim, the directory of a
+// claim (claims.js), which outlives the pod. Mount paths missing on the host are made as empty
+// directories (MountPoints).
 
 const fs = require('fs');
 const path = require('path');
@@ -146,7 +146,15 @@ function volumeSource(store, pod, vol) {
     writeAtomically(dir, configPayload(store, pod, vol));
     return dir;
   }
-  throw new Unsupported(`volume ${vol.name}: only emptyDir, configMap and secret volumes are emulated`);
+  if (vol.persistentVolumeClaim) {
+    // The scheduler placed the pod only once its claims existed and were not being deleted; the
+    // claim cannot go while the pod uses it.
+    const name = vol.persistentVolumeClaim.claimName;
+    const claim = store.get('PersistentVolumeClaim', pod.ns, name);
+    if (!claim || !claim.live.claim) throw new Error(`persistentvolumeclaim "${name}" not found for volume ${vol.name}`);
+    return claim.live.claim.dir;
+  }
+  throw new Unsupported(`volume ${vol.name}: only emptyDir, configMap, secret and persistentVolumeClaim volumes are emulated`);
 }
 
 /**
@@ -174,7 +182,8 @@ function volumeBinds(store, pod, mountPoints) {
       mountPoints.ensure(m.mountPath);
       const memory = vol.emptyDir && vol.emptyDir.medium === 'Memory'
         ? { tmpfs: { size: vol.emptyDir.sizeLimit !== undefined ? quantityBytes(vol.emptyDir.sizeLimit) : undefined } } : {};
-      binds.push({ src: sources.get(m.name), dst: m.mountPath, readOnly: !!m.readOnly || !!vol.configMap || !!vol.secret, ...memory });
+      const readOnly = !!m.readOnly || !!vol.configMap || !!vol.secret || !!(vol.persistentVolumeClaim && vol.persistentVolumeClaim.readOnly);
+      binds.push({ src: sources.get(m.name), dst: m.mountPath, readOnly, ...memory });
     }
   }
   return binds;

@@ -60,6 +60,10 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     const sentinels = pods.map((p) => loop.start(p, { SENTINEL: 'true' }));
     const c = { ips, pods, redis, sentinels };
     await healthy(c, ips[0]);
+    // and the sentinels know each other (hellos every 2 s): a forced failover (SENTINEL FAILOVER
+    // needs no votes) before then leaves the promoted replica's survey with the sentinels that
+    // still name the old, live master, and it steps down to it, as the epoch rule says
+    await until('the sentinels know each other', () => ips.every((ip) => sentinelField(ip, 'num-other-sentinels') === String(n - 1)), 20);
     return c;
   }
 

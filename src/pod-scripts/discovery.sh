@@ -26,6 +26,17 @@ sentinel_survey() {
 $_sv_known"
 }
 
+# connected_sentinels: "host port" of each sentinel with a command link to the local Redis (Sentinel
+# names its links sentinel-<id>-cmd; every sentinel of the instance listens on SENTINEL_PORT). The
+# sentinels that monitor a master are connected to it: a master asks them by address, beside the
+# Service, so it finds sentinels that are new (before they are ready behind the Service, or know
+# each other) or that the Service cannot reach, and its survey does not hang on one name lookup.
+connected_sentinels() {
+  redis_at "$LOCAL_ADDR" "$REDIS_PORT" CLIENT LIST TYPE normal |
+    sed -n 's/^.* addr=\([^ ]*\):[0-9]* .* name=sentinel-[0-9a-f]*-cmd .*$/\1/p' | sort -u |
+    while read -r _cip; do addr_of "$_cip" "$SENTINEL_PORT"; done
+}
+
 # ask_sentinels ADDRS: ask_sentinel for each "host port" line of ADDRS, all at once.
 ask_sentinels() {
   printf '%s\n' "$1" | sort -u |

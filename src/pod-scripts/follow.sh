@@ -50,7 +50,9 @@ keep_role_once() {
   _current=$(master_of "$_info")
   [ -n "$_role" ] || return 0
   _self=$(addr_of "$POD_IP" "$REDIS_PORT")
-  _survey=$(sentinel_survey "$_known")
+  _ask=$_known
+  [ "$_role" != master ] || _ask=$(printf '%s\n' "$_known" "$(connected_sentinels)")
+  _survey=$(sentinel_survey "$_ask")
   _listed=$(printf '%s\n' "$_survey" | awk '$1 == "K" { print $2, $3 }')
   [ -z "$_listed" ] || _known=$_listed
   _authority=$(authority "$_survey")
@@ -99,7 +101,7 @@ keep_master() {
 
 # confirmed_now: a fresh survey finds a sentinel majority naming this master.
 confirmed_now() {
-  _fresh=$(sentinel_survey "$_known")
+  _fresh=$(sentinel_survey "$_ask")
   _fresh_auth=$(authority "$_fresh")
   [ "${_fresh_auth#* }" = "$_self" ] && [ "$(naming "$_fresh")" -ge "$(majority "$SENTINEL_REPLICAS")" ] || return 1
   _confirmed=$(now_ms)

@@ -17,11 +17,13 @@ BOOTSTRAP_TITLE='{title} {listen-addr} {server-mode} bootstrap'
 
 # peer_addrs: the address of every Redis pod, one a line, this pod's own first: each name of
 # PEER_HOSTS resolved (the headless Service lists every Redis pod, ready or not; an address
-# resolves to itself).
+# resolves to itself). Each lookup is bounded like a redis-cli call: a resolver whose first
+# packets are lost waits 5 s per try and search domain (20 s seen in the e2e runs), and the next
+# check asks afresh.
 peer_addrs() {
   printf '%s\n' "$LOCAL_ADDR"
   for _ph in $PEER_HOSTS; do
-    getent ahostsv4 "$_ph" 2>/dev/null | awk '{ print $1 }'
+    timeout "$CLI_TIMEOUT_SECONDS" getent ahostsv4 "$_ph" 2>/dev/null | awk '{ print $1 }'
   done | sort -u | grep -v -x -F "$LOCAL_ADDR"
 }
 

@@ -21,6 +21,8 @@ redis_leaving() {
   _hstart=$(now_ms)
   _hdeadline=$((_hstart + $(ms_of "$HANDOVER_SECONDS")))
   _hself=$(addr_of "$POD_IP" "$REDIS_PORT")
+  # Ask the sentinels connected to this master by address, beside the Service.
+  _hknown=$(connected_sentinels)
   # Writes wait; so do the replication pings, which Redis 7.0 sends during a CLIENT PAUSE: one sent
   # after the promotion would put the other replicas ahead of the new master, and a replica that
   # is ahead needs a full sync, with writes refused (min-replicas-to-write) until it is done.
@@ -30,7 +32,7 @@ redis_leaving() {
   log "preStop: this Redis is the master: handing over (writes paused for at most ${HANDOVER_SECONDS}s)"
   _hreplicas=$(printf '%s\n' "$_hinfo" | sed -n 's/^slave[0-9]*:ip=\([^,]*\),port=\([0-9]*\),state=online,.*/\1 \2/p')
   until_deadline replica_caught_up || { abandon_handover "no replica reached the master's replication offset"; return 0; }
-  until_deadline failover_asked || { abandon_handover "no sentinel accepted SENTINEL FAILOVER (last reply: ${_hreply:-none})"; return 0; }
+  until_deadline failover_asked || { abandon_handover "no sentinel accepted SENTINEL FAILOVER (last reply: ${_hreply:-none}; last survey: $(survey_text "$_hlast"), asked through the Service and $(printf '%s\n' "$_hknown" | grep -c .) connected sentinel(s))"; return 0; }
   until_deadline replica_promoted || { abandon_handover "no replica became master"; return 0; }
   # The promoted replica has no replica of its own until the sentinels reconfigure the others, and
   # min-replicas-to-write refuses writes meanwhile: this master moves them, and itself, at once
@@ -47,6 +49,12 @@ redis_leaving() {
   else
     log "preStop: only $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") after ${HANDOVER_SECONDS}s: leaving anyway"
   fi
+}
+
+# survey_text SURVEY: "N answered, naming host:port (epoch E) xK, ..." for a log line.
+survey_text() {
+  printf '%s\n' "$1" | awk '$1 == "S" { n++; k = ($4 == "-" ? "nothing" : $4 ":" $5 " (epoch " $3 ")"); c[k]++ }
+    END { printf "%d answered", n; for (k in c) printf "%s %s x%d", (i++ ? "," : ", naming"), k, c[k] }'
 }
 
 # until_deadline CHECK: runs CHECK every HANDOVER_POLL_SECONDS until it succeeds or _hdeadline.
@@ -74,7 +82,8 @@ replica_caught_up() {
 # when there is one (the sentinel in this pod, if any, is leaving too); sets _hasked.
 failover_asked() {
   _hlocal=$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL myid)
-  _hasked=$(sentinel_survey | awk -v addr="$_hself" -v local_id="${_hlocal:--}" '
+  _hlast=$(sentinel_survey "$_hknown")
+  _hasked=$(printf '%s\n' "$_hlast" | awk -v addr="$_hself" -v local_id="${_hlocal:--}" '
     $1 == "S" && $4 " " $5 == addr { if ($2 != local_id) { print $7, $8; found = 1; exit } fallback = $7 " " $8 }
     END { if (!found && fallback != "") print fallback }')
   [ -n "$_hasked" ] || return 1
@@ -95,12 +104,12 @@ replica_promoted() {
 
 # new_master_named: the authoritative master is _hnew.
 new_master_named() {
-  [ "$(authority "$(sentinel_survey)" | cut -d' ' -f2-)" = "$_hnew" ]
+  [ "$(authority "$(sentinel_survey "$_hknown")" | cut -d' ' -f2-)" = "$_hnew" ]
 }
 
 # new_master_agreed: a majority of the sentinels name _hnew.
 new_master_agreed() {
-  _hsurvey=$(sentinel_survey | awk -v addr="$_hnew" '$1 != "S" || $4 " " $5 == addr')
+  _hsurvey=$(sentinel_survey "$_hknown" | awk -v addr="$_hnew" '$1 != "S" || $4 " " $5 == addr')
   [ "$(naming "$_hsurvey")" -ge "$(majority "$SENTINEL_REPLICAS")" ]
 }
 

@@ -201,17 +201,14 @@ describeE2E('issue 8: faults on one launched cluster', () => {
     const ww = await s.agent(emu, ['write-wait', 'after-relaunch', '200']);
     report('after launch.sh: write-wait through the Service', ww);
     expect({ acked: ww.acked, notAcked: ww.notAcked }).toEqual({ acked: 200, notAcked: 0 });
-    // An ioredis writer as well, reported and checked for lost writes. Its acknowledgements are not
-    // asserted: in some runs a fresh ioredis in the test's client pod could not connect to the
-    // sentinel Service's address for the whole window (connect ETIMEDOUT every attempt) while
-    // redis-cli and this agent reached the same address from the same pod at the same time, and
-    // the cluster took writes (docs/reliability.md, open findings).
+    // And an application's ioredis writer, through the Service, within the time a new cluster's
+    // sentinels get to know it.
     const writer = await f.startWriter(emu, 'after-relaunch-ioredis');
     const from = Date.now();
     await s.sleep(b.sentinelsMs);
     const w = await writer.result();
     const first = w.acks.length ? w.acks[0][0] - from : null;
     report('after launch.sh: ioredis writer', { acked: w.acked, lost: w.lost, firstAckMs: first, errors: w.errors });
-    expect(w.lost).toBe(0);
+    expect({ acked: w.acked > 0, lost: w.lost }).toEqual({ acked: true, lost: 0 });
   }, 720000);
 });

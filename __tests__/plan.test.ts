@@ -1,5 +1,5 @@
 // One plan feeds the launch script and the step list; they must agree.
-import { Testing } from 'cdk8s';
+import { Duration, Testing } from 'cdk8s';
 import { launchPlan, RedisSentinel, RedisSentinelProps, renderLaunchScript, renderStepsJson, renderStepsMarkdown, resolveSettings } from '../src';
 
 const FILE = 'redis-sentinel.k8s.yaml';
@@ -17,7 +17,9 @@ describe('launch plan', () => {
   test('is the seed tutorial\'s sequence, after the Secret', () => {
     expect(plan.steps.map((s) => s.title)).toEqual([
       'Create the Secret redis-auth with random passwords, unless it exists',
+      'On a relaunch: survey the pods; only if no master exists anywhere and no pod holds data, start afresh',
       'Apply the manifests in order',
+      'On a relaunch: wait until one master is named by every sentinel',
       'Wait for the bootstrap master and its sentinel',
       'Scale both controllers to 3 redis and 3 sentinels',
       'Wait until the replicas are in sync and the sentinels have quorum',
@@ -26,20 +28,33 @@ describe('launch plan', () => {
       'Print where the master is',
     ]);
     expect(plan.steps.map((s) => s.actions.map((a) => a.type))).toEqual([
-      ['create-secret'], ['apply', 'apply'], ['wait'], ['scale', 'scale'], ['wait', 'wait'],
+      ['create-secret'], ['survey', 'start-afresh'], ['apply', 'apply'], ['wait'], ['wait'], ['scale', 'scale'], ['wait', 'wait'],
       ['delete-pod'], ['wait', 'wait', 'wait', 'wait'], ['report'],
     ]);
   });
 
   test('without auth there is no Secret to create', () => {
-    expect(planFor({ auth: false }).steps[0].title).toBe('Apply the manifests in order');
+    expect(planFor({ auth: false }).steps[0].title).toBe('On a relaunch: survey the pods; only if no master exists anywhere and no pod holds data, start afresh');
   });
 
   test('a first launch applies the instance\'s objects; a relaunch all but the bootstrap pod', () => {
-    expect(plan.steps[1].actions).toEqual([
+    expect(plan.steps[2].actions).toEqual([
       { type: 'apply', file: FILE, selector: 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis', when: 'first-launch' },
       { type: 'apply', file: FILE, selector: 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis,app.kubernetes.io/component!=bootstrap', when: 'relaunch' },
     ]);
+  });
+
+  test('a relaunch surveys first; it gives the pods their discovery timeout to found a cluster before it starts afresh', () => {
+    expect(plan.steps[1].when).toBe('relaunch');
+    expect(plan.steps[1].actions).toEqual([
+      { type: 'survey', foundSeconds: 120 },
+      { type: 'start-afresh', controllers: ['redis', 'redis-sentinel'], timeoutSeconds: 120 },
+    ]);
+    expect(planFor({ discoveryTimeout: Duration.seconds(45) }).steps[1].actions[0]).toEqual({ type: 'survey', foundSeconds: 45 });
+    expect(script).toContain([
+      'if [[ "$LAUNCHED" == yes ]]; then', '  relaunch_survey 120', '  if starting_afresh; then',
+      '    k delete rc redis redis-sentinel --ignore-not-found --wait=true --timeout=120s', '    launch_afresh', '  fi',
+    ].join('\n'));
   });
 
   test('every wait has a timeout, a description and a hint of what to look at', () => {
@@ -68,7 +83,9 @@ describe('launch plan', () => {
       switch (a.type) {
         case 'create-secret': return [`if secret_missing '${a.secret}'; then`, `make_random_files ${a.keys.map((k: string) => `'${k}'`).join(' ')}`,
           kubectl(a.text), 'remove_random_files', 'fi'];
-        case 'apply': return [`${a.when === 'first-launch' ? 'on_first_launch' : 'on_relaunch'} ${kubectl(a.text)}`];
+        case 'apply': return [`on_${a.when.replace('-', '_')} ${kubectl(a.text)}`];
+        case 'survey': return [`relaunch_survey ${a.foundSeconds}`];
+        case 'start-afresh': return ['if starting_afresh; then', kubectl(a.text.replace(/^only if [^:]*: /, '').replace(/, then the first launch's steps$/, '')), 'launch_afresh', 'fi'];
         case 'scale': return [kubectl(a.text)];
         case 'delete-pod': return [`note_deleted_pod_ip '${a.pod}'`, kubectl(a.text)];
         case 'wait': return [`wait_until ${a.timeoutSeconds} '${a.until}'`];
@@ -77,8 +94,8 @@ describe('launch plan', () => {
     }));
     const body = script.slice(script.indexOf('\ndetect_launched\n'));
     const calls = body.split('\n').map((l) => l.trim())
-      .filter((l) => /^(k|if secret_missing|make_random_files|remove_random_files|fi|on_first_launch|on_relaunch|wait_until|note_deleted_pod_ip|report_master)\b/.test(l))
-      .filter((l, i, all) => l !== 'fi' || all[i - 1] === 'remove_random_files')
+      .filter((l) => /^(k|if secret_missing|make_random_files|remove_random_files|fi|on_first_launch|on_relaunch|relaunch_survey|if starting_afresh|launch_afresh|wait_until|note_deleted_pod_ip|report_master)\b/.test(l))
+      .filter((l, i, all) => l !== 'fi' || ['remove_random_files', 'launch_afresh'].includes(all[i - 1]))
       .map((l) => (l.startsWith('wait_until') ? l.replace(/^(wait_until \d+ '[^']*').*$/, '$1') : l));
     expect(calls).toEqual(expected);
     expect(calls).toContain('k scale rc redis --replicas=3');
@@ -97,7 +114,7 @@ describe('launch plan', () => {
   test('takes settings and manifest files, with no chart', () => {
     const p = launchPlan(resolveSettings({ name: 'cache' }), [{ file: 'a.yaml' }, { file: 'b.yaml' }], { manifestDir: '../..' });
     expect(p.files).toEqual(['a.yaml', 'b.yaml']);
-    expect(p.steps[1].actions.map((a: any) => `${a.file} ${a.when}`)).toEqual(['a.yaml first-launch', 'a.yaml relaunch', 'b.yaml first-launch', 'b.yaml relaunch']);
+    expect(p.steps[2].actions.map((a: any) => `${a.file} ${a.when}`)).toEqual(['a.yaml first-launch', 'a.yaml relaunch', 'b.yaml first-launch', 'b.yaml relaunch']);
     expect(p.context).toMatchObject({ manifestDir: '../..', bootstrapPod: 'cache-master', bootstrapRedisContainer: 'master', redisContainer: 'redis', sentinelContainer: 'sentinel' });
     expect(renderLaunchScript(p)).toContain("MANIFEST_PATH='../..'");
   });
@@ -108,11 +125,13 @@ describe('launch plan', () => {
       expect(script).toContain(`'${name}'`);
     }
     expect(renderStepsMarkdown(plan)).toContain('kubectl scale rc redis --replicas=3');
-    expect(renderStepsMarkdown(plan)).toContain(`kubectl apply -f ${FILE} -l app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis (first launch)`);
+    expect(renderStepsMarkdown(plan)).toContain(`kubectl apply -f ${FILE} -l app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis (first launch only)`);
   });
 
-  test('only the bootstrap wait and the scale are skipped on a second run', () => {
-    expect(plan.steps.filter((s) => s.firstLaunchOnly).map((s) => s.number)).toEqual([3, 4]);
+  test('a second run skips only the bootstrap wait and the scale, and only it surveys', () => {
+    expect(plan.steps.filter((s) => s.when === 'first-launch').map((s) => s.number)).toEqual([5, 6]);
+    expect(plan.steps.filter((s) => s.when === 'relaunch').map((s) => s.number)).toEqual([2, 4]);
+    expect(renderStepsMarkdown(plan)).toContain('only if the cluster is still lost (no master, no data): kubectl delete rc redis redis-sentinel');
   });
 
   test('follows the props: names, namespace, replicas, timeouts', () => {

@@ -64,12 +64,12 @@ describe('render options (the loopback test\'s seam)', () => {
     expect(data['sentinel.conf']).toMatch(/^dir \/var\/lib\/redis-sentinel$/m);
     expect(envVars(data['cluster.env'])).toMatchObject({
       SENTINEL_HOST: 'redis-sentinel', DATA_DIR: '/redis-master-data', SENTINEL_STATE_DIR: '/var/lib/redis-sentinel',
-      DISCOVERY_TIMEOUT_SECONDS: '120', RETRY_SECONDS: '2', FOLLOW_STRIKES: '30',
+      DISCOVERY_TIMEOUT_SECONDS: '120', RETRY_SECONDS: '2', FOUND_CHECKS: '3',
     });
   });
 
   test('each option lands where the scripts and the servers read it, and nowhere else moves', () => {
-    const pacing: Partial<Record<PacingName, number>> = { RETRY_SECONDS: 1, FOLLOW_STRIKES: 3 };
+    const pacing: Partial<Record<PacingName, number>> = { RETRY_SECONDS: 1, FOUND_CHECKS: 2 };
     const data = configMapData(settings, {
       bind: '127.0.0.3', dataDir: '/tmp/p/data', sentinelStateDir: '/tmp/p/sentinel', sentinelHost: '127.0.0.2',
       discoveryTimeoutSeconds: 2, pacing,
@@ -80,7 +80,7 @@ describe('render options (the loopback test\'s seam)', () => {
     expect(envVars(data['cluster.env'])).toEqual({
       ...envVars(plain['cluster.env']),
       SENTINEL_HOST: '127.0.0.2', DATA_DIR: '/tmp/p/data', SENTINEL_STATE_DIR: '/tmp/p/sentinel',
-      DISCOVERY_TIMEOUT_SECONDS: '2', RETRY_SECONDS: '1', FOLLOW_STRIKES: '3',
+      DISCOVERY_TIMEOUT_SECONDS: '2', RETRY_SECONDS: '1', FOUND_CHECKS: '2',
     });
     for (const f of SCRIPT_FILES) expect(data[f]).toBe(plain[f]);
   });

@@ -78,6 +78,8 @@ describeIfRedis('security on real Redis processes (loopback)', () => {
     await until('both replicas are in sync', () => (ask(SERVICE, REDIS_PORT, ['INFO', 'replication']).match(/state=online/g) ?? []).length === 2);
     await until('the sentinels know each other and the replicas', () => IPS.every((ip) =>
       /num-slaves\n2\n[\s\S]*num-other-sentinels\n2\n/.test(ask(ip, SENTINEL_PORT, ['SENTINEL', 'master', 'mymaster']))), 30);
+    // the master is fenced (refuses writes) until its follow check sees a sentinel majority name it
+    await until('the master takes writes', () => ask(SERVICE, REDIS_PORT, ['SET', 'ready', '1'], client) === 'OK', 15);
   }, 90000);
   afterAll(async () => {
     await loop.cleanup();

@@ -9,50 +9,14 @@
 //   detection      first +odown of the master reported by any sentinel
 //   promotion      first +switch-master (a replica is the new master)
 //   writes resumed first write acknowledged (SET + WAIT 1) after the kill
-// and counts acknowledged writes missing from the final master. Needs root (see e2e/README.md).
+// and counts acknowledged writes missing from the final master. It states the target of issue 8 §1:
+// the maximum of writes resumed under down-after + 3 s. Needs root (see e2e/README.md).
 
 const fs = require('fs');
-const path = require('path');
-const YAML = require('yaml');
 const { canRun } = require('../e2e/lib/harness');
 const s = require('../e2e/lib/scenario');
-
-/** @param {string} name @param {string | null} dflt @returns {string | null} --name VALUE or --name=VALUE */
-function arg(name, dflt) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) return process.argv[i + 1];
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq ? eq.slice(name.length + 3) : dflt;
-}
-
-/**
- * @param {Array<number | null>} xs
- * @returns {{ min: number | null, median: number | null, max: number | null, n: number }}
- */
-function stats(xs) {
-  const v = /** @type {number[]} */ (xs.filter((x) => typeof x === 'number')).sort((a, b) => a - b);
-  if (!v.length) return { min: null, median: null, max: null, n: 0 };
-  const mid = Math.floor(v.length / 2);
-  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-  return { min: v[0], median, max: v[v.length - 1], n: v.length };
-}
-
-/** @param {number | null | undefined} ms */
-function sec(ms) { return ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`; }
-
-function settingsFromDist() {
-  // The ConfigMap, in whichever manifest file of dist/ holds it.
-  const docs = fs.readdirSync(s.DIST).filter((f) => f.endsWith('.k8s.yaml'))
-    .flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(s.DIST, f), 'utf8'), { version: '1.1' }).map((d) => d.toJS()));
-  const config = docs.find((d) => d && d.kind === 'ConfigMap');
-  const conf = (config && config.data && config.data['sentinel.conf']) || '';
-  /** @param {RegExp} re */
-  const num = (re) => { const m = re.exec(conf); return m ? Number(m[1]) : null; };
-  return {
-    downAfterMs: num(/down-after-milliseconds \S+ (\d+)/),
-    failoverTimeoutMs: num(/failover-timeout \S+ (\d+)/),
-  };
-}
+const { clusterSettings, bounds } = require('../e2e/lib/faults');
+const { arg, stats, sec } = require('./failover-lib');
 
 async function main() {
   const reason = canRun();
@@ -63,7 +27,9 @@ async function main() {
   // Seconds between a healthy cluster and the next kill. Short values put the kill inside the
   // entry scripts' janitor window after the previous failover (see the report in docs).
   const settle = Number(arg('settle', '40'));
-  const settings = settingsFromDist();
+  const settings = clusterSettings();
+  // The target of issue 8 §1: the worst case is what users feel, so it bounds the maximum.
+  const target = bounds(settings).benchTargetMs;
   console.log(`failover benchmark: ${trials} trials, down-after ${settings.downAfterMs} ms, failover-timeout ${settings.failoverTimeoutMs} ms, settle ${settle} s, manifests ${s.DIST}`);
   const emu = await s.startWithClient();
   /** @type {Array<{ trial: number, killed: string, sdownMs: number | null, detectionMs: number | null, promotionMs: number | null, killMs: number, resumedMs: number | null, acked: number, lost: number | null, healthy: boolean }>} */
@@ -125,7 +91,6 @@ async function main() {
   const res = stats(results.map((r) => r.resumedMs));
   const lost = results.reduce((a, r) => a + (r.lost || 0), 0);
   const acked = results.reduce((a, r) => a + (r.acked || 0), 0);
-  const target = settings.downAfterMs !== null ? settings.downAfterMs + 2000 : null;
   const md = [
     `Failover benchmark (\`npm run bench:failover\`), ${new Date().toISOString()}, ${results.length} of ${trials} trials,`,
     `down-after ${settings.downAfterMs} ms, failover-timeout ${settings.failoverTimeoutMs} ms, kill ${settle} s after the cluster was healthy; master pod killed (SIGKILL, IP gone) on the e2e pod emulator, ${require('os').cpus().length} cores.`,
@@ -137,11 +102,12 @@ async function main() {
     `| writes resumed (ioredis, SET + WAIT 1) | ${sec(res.min)} | ${sec(res.median)} | ${sec(res.max)} |`,
     '',
     `Acknowledged writes lost: ${lost} of ${acked}.`,
-    target !== null ? `Target: median writes-resumed <= down-after + 2 s = ${sec(target)}: ${res.median !== null && res.median <= target ? 'met' : 'NOT met'}.` : '',
+    `Target: the maximum of writes resumed under down-after + 3 s = ${sec(target)}: ${res.max !== null && res.max < target && res.n === trials ? 'met' : 'NOT met'}`
+      + ` (maximum ${sec(res.max)}, median ${sec(res.median)}${res.n < trials ? `; ${trials - res.n} of ${trials} trials without writes resumed` : ''}).`,
     '',
   ].join('\n');
   console.log(`\n${md}`);
-  console.log(JSON.stringify({ settings, results }, null, 0));
+  console.log(JSON.stringify({ settings: { downAfterMs: settings.downAfterMs, failoverTimeoutMs: settings.failoverTimeoutMs }, results }, null, 0));
   if (out) fs.writeFileSync(out, `${md}\n<details><summary>per trial</summary>\n\n\`\`\`json\n${JSON.stringify(results, null, 1)}\n\`\`\`\n</details>\n`);
   process.exit(failed ? 1 : 0);
 }

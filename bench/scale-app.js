@@ -16,7 +16,10 @@ rmSync(outdir, { recursive: true, force: true });
 
 let build;
 if (mode === 'ours') {
-  const { RedisSentinel } = require('../lib/src');
+  // The compiled library (npm run build), typed from its sources: lib/ is absent on a fresh clone
+  // until the build, and the lint runs before it.
+  const compiled = join(__dirname, '..', 'lib', 'src');
+  const { RedisSentinel } = /** @type {typeof import('../src')} */ (require(compiled));
   build = () => {
     const app = new App({ outdir });
     const one = shape === 'one-chart' ? new Chart(app, 'all') : undefined;

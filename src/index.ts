@@ -16,7 +16,7 @@ export { SentinelService } from './sentinel-service';
 export { RedisHeadlessService } from './headless-service';
 export { RedisController } from './redis-controller';
 export { SentinelController } from './sentinel-controller';
-export type { LaunchPlan, LaunchStep, LaunchAction, LaunchCheck, LaunchContext, LaunchPlanOptions, ManifestFile } from './launch/plan';
+export type { LaunchPlan, LaunchStep, LaunchAction, LaunchCheck, LaunchContext, LaunchPlanOptions, LaunchWhen, ManifestFile } from './launch/plan';
 export { launchPlan } from './launch/plan';
 export { renderLaunchScript, renderStepsJson, renderStepsMarkdown } from './launch/render';
 export type { WrittenLaunch } from './launch/write';

@@ -3,6 +3,7 @@
 // volumes and security settings. One place, so the bootstrap pod and the controllers' templates
 // cannot drift apart (the seed's pod and controller were hand-kept copies of each other).
 import * as k8s from '../imports/k8s';
+import { handoverSeconds, SHUTDOWN_SECONDS } from './redis-config';
 import { ResolvedResources, RedisSentinelSettings } from './settings';
 
 /** The volumes, in the order a pod lists them. */
@@ -16,6 +17,7 @@ export const VOLUMES = {
 
 const ENTRYPOINT = 'entrypoint.sh';
 const PROBE = 'probe.sh';
+const PRESTOP = 'prestop.sh';
 
 /** The containers' user: the `redis` user (uid/gid 999) of the official image. */
 const REDIS_UID = 999;
@@ -88,6 +90,8 @@ function container(s: RedisSentinelSettings, r: Role): k8s.Container {
     ports: [{ containerPort: r.port }],
     resources: resources(r.resources),
     readinessProbe: readinessProbe(s, r.probe),
+    // A master hands over before its pod goes; a sentinel leading a failover lets it end.
+    lifecycle: { preStop: { exec: { command: ['sh', script(s, PRESTOP)] } } },
     securityContext: CONTAINER_SECURITY,
     volumeMounts: [
       { name: r.stateVolume, mountPath: r.statePath },
@@ -148,6 +152,8 @@ export function podSpec(s: RedisSentinelSettings, containers: k8s.Container[]): 
   return {
     // Nothing in these pods talks to the Kubernetes API.
     automountServiceAccountToken: false,
+    // The preStop hook's handover, then the servers' own shutdown.
+    terminationGracePeriodSeconds: handoverSeconds(s) + SHUTDOWN_SECONDS,
     securityContext: POD_SECURITY,
     containers,
     volumes: names.sort((a, b) => order.indexOf(a) - order.indexOf(b)).map((n) => volume(s, n)),

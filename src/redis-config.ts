@@ -127,6 +127,11 @@ export interface RenderOptions {
   /** Where pods ask the sentinels for the master (SENTINEL_HOST). @default the sentinel Service's name */
   readonly sentinelHost?: string;
   /**
+   * The names that resolve to the Redis pods (PEER_HOSTS, each resolved with getent; an address
+   * resolves to itself): fake pods on loopback have no DNS. @default [the headless Service's name]
+   */
+  readonly peerHosts?: readonly string[];
+  /**
    * DISCOVERY_TIMEOUT_SECONDS, also below the `discoveryTimeout` prop's 10 s minimum, for a test
    * that watches a pod give up. @default settings.discoveryTimeoutSeconds
    */
@@ -145,6 +150,7 @@ function placed(s: RedisSentinelSettings, o: RenderOptions) {
     authDir: o.authDir ?? s.paths.authDir,
     runDir: o.runDir ?? s.paths.runDir,
     sentinelHost: o.sentinelHost ?? s.names.sentinelService,
+    peerHosts: o.peerHosts ?? [s.names.headlessService],
     discoveryTimeoutSeconds: o.discoveryTimeoutSeconds ?? s.discoveryTimeoutSeconds,
     pacing: (name: PacingName) => o.pacing?.[name] ?? PACING[name].value,
   };
@@ -181,6 +187,14 @@ export function redisConf(s: RedisSentinelSettings, o: RenderOptions = {}): stri
     'appendonly yes',
     'appendfsync everysec',
     'replica-read-only yes',
+    // A replica drops a silent (frozen) master after this long, as the sentinels see it down, and
+    // no longer acknowledges its writes; the master pings its replicas every second.
+    `repl-timeout ${replTimeoutSeconds(s)}`,
+    `repl-ping-replica-period ${REPL_PING_SECONDS}`,
+    // A full sync starts as soon as every other expected Redis waits for one (after a failover,
+    // or a founding), not after the 5 s diskless-sync delay, during which min-replicas-to-write
+    // refuses writes on a master that has no replica in sync yet.
+    `repl-diskless-sync-max-replicas ${s.redisReplicas - 1}`,
     `min-replicas-to-write ${s.minReplicasToWrite}`,
     'min-replicas-max-lag 10',
     // Below the container's memory limit, with headroom for replication buffers and fork
@@ -223,6 +237,29 @@ export function sentinelConf(s: RedisSentinelSettings, o: RenderOptions = {}): s
   );
 }
 
+/** `repl-timeout`: downAfter in whole seconds, at least 2 (it must exceed the 1 s ping period). */
+function replTimeoutSeconds(s: RedisSentinelSettings): number {
+  return Math.max(2, Math.ceil(s.downAfterMs / 1000));
+}
+
+/**
+ * How long a leaving pod's preStop hook may take (HANDOVER_SECONDS): the master waits for a
+ * replica to reach its offset (a replica further behind than downAfter is not one to hand over
+ * to) and for the sentinels' failover (which they give up after failoverTimeout).
+ */
+export function handoverSeconds(s: RedisSentinelSettings): number {
+  return Math.ceil((s.downAfterMs + s.failoverTimeoutMs) / 1000);
+}
+
+/** Time after the preStop hook for the servers to stop on SIGTERM (Redis flushes its append-only file). */
+export const SHUTDOWN_SECONDS = 5;
+
+/** Redis' largest value for an int config: out of reach. */
+const OUT_OF_REACH = 2147483647;
+
+/** `repl-ping-replica-period`: a master pings its replicas every second (repl-timeout counts from there). */
+const REPL_PING_SECONDS = 1;
+
 /** What a pod logs when the Secret is missing: how to create it. */
 function secretHint(s: RedisSentinelSettings, auth: ResolvedAuth): string {
   const ns = s.namespace !== undefined ? ` --namespace ${s.namespace}` : '';
@@ -248,7 +285,23 @@ export function clusterEnv(s: RedisSentinelSettings, o: RenderOptions = {}): str
     DATA_DIR: p.dataDir,
     SENTINEL_STATE_DIR: p.sentinelStateDir,
     DOWN_AFTER_MS: s.downAfterMs,
+    FAILOVER_TIMEOUT_MS: s.failoverTimeoutMs,
     DISCOVERY_TIMEOUT_SECONDS: p.discoveryTimeoutSeconds,
+    // The state machine (docs/state-machine.md): the Redis pods and sentinels it expects, and the
+    // names its peers resolve from.
+    REDIS_REPLICAS: s.redisReplicas,
+    SENTINEL_REPLICAS: s.sentinelReplicas,
+    PEER_HOSTS: p.peerHosts.join(' '),
+    // The fence: a master that no sentinel majority has named for half of downAfter refuses
+    // writes, before the majority side can have failed it over (after downAfter).
+    FENCE_AFTER_MS: Math.floor(s.downAfterMs / 2),
+    MIN_REPLICAS_TO_WRITE: s.minReplicasToWrite,
+    FENCED_MIN_REPLICAS: OUT_OF_REACH,
+    // The handover: how long it may take, and the replication pings it stops meanwhile (a ping
+    // sent after the promotion puts the other replicas ahead of the new master: a full sync).
+    HANDOVER_SECONDS: handoverSeconds(s),
+    REPL_PING_SECONDS,
+    PAUSED_PING_SECONDS: OUT_OF_REACH,
     // StatefulSet topology: the pods' stable names, <set>-<ordinal>.<headless Service>.<namespace>.svc
     // (the namespace from the downward API). The sentinels' set is empty with sentinels as sidecars.
     ...(s.statefulSet ? {

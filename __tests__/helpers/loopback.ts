@@ -5,8 +5,9 @@
 // the machine.
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
+import { createConnection, createServer, Server } from 'net';
 import { join } from 'path';
 import { RedisSentinelSettings } from '../../src';
 import { configMapData, RenderOptions } from '../../src/redis-config';
@@ -50,6 +51,9 @@ export interface Pod {
 }
 
 export interface Container {
+  readonly pod: Pod;
+  /** The env the manifests give it (MASTER, SENTINEL). */
+  readonly env: Record<string, string>;
   readonly proc: ChildProcess;
   log(): string;
 }
@@ -81,24 +85,48 @@ export class Loopback {
 
   /** Starts a container: the entry script with the env the manifests give it. */
   start(pod: Pod, env: Record<string, string>): Container {
+    return this.run(pod, env, 'entrypoint.sh');
+  }
+
+  /**
+   * Runs a hook of a container (its preStop, prestop.sh) in the container's env, as the kubelet
+   * does; resolves to its exit code and output.
+   */
+  async hook(c: Container, script: string): Promise<{ code: number | null; log: string }> {
+    const h = this.run(c.pod, c.env, script, false);
+    const code = await new Promise<number | null>((r) => h.proc.on('exit', r));
+    return { code, log: h.log() };
+  }
+
+  /** Stops (SIGSTOP) every process of a container, as the cgroup freezer does. */
+  freeze(c: Container): void { process.kill(-c.proc.pid!, 'SIGSTOP'); }
+
+  /** Resumes a frozen container. */
+  thaw(c: Container): void { process.kill(-c.proc.pid!, 'SIGCONT'); }
+
+  /** Ends every process of a container at once (a lost pod, or a container killed with grace 0). */
+  kill(c: Container): void { try { process.kill(-c.proc.pid!, 'SIGKILL'); } catch { /* gone already */ } }
+
+  private run(pod: Pod, env: Record<string, string>, script: string, main = true): Container {
     let out = '';
-    const proc = spawn('sh', [join(pod.dir, 'config', 'entrypoint.sh')], {
+    const file = join(pod.dir, `${env.SENTINEL ? 'sentinel' : 'redis'}.${main ? '' : `${script}.`}${pod.procs.length}.log`);
+    const proc = spawn('sh', [join(pod.dir, 'config', script)], {
       env: { PATH: process.env.PATH, CONFIG_DIR: join(pod.dir, 'config'), POD_IP: pod.ip, POD_NAME: `pod-${pod.ip}`, ...this.defaults.env, ...env },
       detached: true, // its own process group: the background loops and the server die with it
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    proc.stdout!.on('data', (d) => { out += d; });
-    proc.stderr!.on('data', (d) => { out += d; });
+    proc.stdout!.on('data', (d) => { out += d; appendFileSync(file, d); });
+    proc.stderr!.on('data', (d) => { out += d; appendFileSync(file, d); });
     // When the main process ends, so does the container: Kubernetes ends the rest of its processes.
-    proc.on('exit', () => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* none left */ } });
+    if (main) proc.on('exit', () => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* none left */ } });
     pod.procs.push(proc);
-    return { log: () => out, proc };
+    return { pod, env, log: () => out, proc };
   }
 
   /**
    * Kills every container's process group, also of a container whose main process ended (its
    * background loops live on, where Kubernetes would have ended them with the container), and
-   * removes the files.
+   * removes the files (LOOPBACK_KEEP=1 keeps them, with each container's log, and says where).
    */
   async cleanup(): Promise<void> {
     for (const p of this.pods) {
@@ -107,7 +135,8 @@ export class Loopback {
       }
     }
     await new Promise((r) => setTimeout(r, 200));
-    rmSync(this.root, { recursive: true, force: true });
+    if (process.env.LOOPBACK_KEEP) console.warn(`loopback files and logs kept in ${this.root}`);
+    else rmSync(this.root, { recursive: true, force: true });
   }
 }
 
@@ -153,4 +182,55 @@ export async function until(what: string, check: () => boolean, seconds = 30): P
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out after ${seconds}s waiting until ${what}`);
+}
+
+/** RESP replies, for a fake server. */
+export const resp = {
+  ok: '+OK\r\n',
+  nil: '$-1\r\n',
+  bulk: (s: string) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`,
+  error: (s: string) => `-${s}\r\n`,
+  /** An array of replies (each already encoded). */
+  array: (items: string[]) => `*${items.length}\r\n${items.join('')}`,
+  /** A command, as a client sends it. */
+  command: (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`,
+};
+
+/** A server that speaks RESP: each command's arguments go to `reply`, which returns the encoded reply. */
+export async function respServer(host: string, port: number, reply: (args: string[]) => string): Promise<Server> {
+  const server = createServer((socket) => {
+    let buffer = '';
+    socket.on('data', (d) => {
+      buffer += d.toString('latin1');
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buffer);
+        if (!m) return;
+        let at = m[0].length;
+        const args: string[] = [];
+        for (let i = 0; i < Number(m[1]); i++) {
+          const len = /^\$(\d+)\r\n/.exec(buffer.slice(at));
+          if (!len || buffer.length < at + len[0].length + Number(len[1]) + 2) return;
+          args.push(buffer.substr(at + len[0].length, Number(len[1])));
+          at += len[0].length + Number(len[1]) + 2;
+        }
+        buffer = buffer.slice(at);
+        socket.write(reply(args));
+      }
+    });
+    socket.on('error', () => { /* the client went away */ });
+  });
+  await new Promise<void>((r) => server.listen(port, host, r));
+  return server;
+}
+
+/** A client connection, logged in; resolves once connected, to a promise that settles when the server drops it. */
+export async function connectedClient(host: string, port: number, user: string, password: string): Promise<{ closed: Promise<void> }> {
+  const socket = createConnection({ host, port });
+  const closed = new Promise<void>((r) => socket.on('close', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('data', (d) => (d.toString().startsWith('+OK') ? resolve() : reject(new Error(d.toString()))));
+    socket.write(resp.command('AUTH', user, password));
+  });
+  return { closed };
 }

@@ -24,7 +24,8 @@ SENTINEL_PORT='26379'
 REDIS_REPLICAS='3'
 SENTINEL_REPLICAS='3'
 CLI='/etc/redis-sentinel/cli.sh'
-STEP_COUNT='8'
+DATA_DIR='/redis-master-data'
+STEP_COUNT='10'
 PASSWORD_BYTES='32'
 NAMESPACE=${NAMESPACE:-''}
 
@@ -35,7 +36,7 @@ NAMESPACE=${NAMESPACE:-''}
 : "${INSTANCE:?}" "${MANIFEST_PATH:?}" "${PASSWORD_BYTES:?}" "${BOOTSTRAP_POD:?}" "${REDIS_RC:?}" "${SENTINEL_RC:?}" "${REDIS_SELECTOR:?}" \
   "${SENTINEL_SELECTOR:?}" "${MASTER_NAME:?}" "${REDIS_PORT:?}" "${SENTINEL_PORT:?}" "${CLI:?}" \
   "${REDIS_REPLICAS:?}" "${SENTINEL_REPLICAS:?}" "${STEP_COUNT:?}" "${SENTINEL_SERVICE:?}" \
-  "${BOOTSTRAP_REDIS_CONTAINER:?}" "${REDIS_CONTAINER:?}" "${SENTINEL_CONTAINER:?}"
+  "${BOOTSTRAP_REDIS_CONTAINER:?}" "${REDIS_CONTAINER:?}" "${SENTINEL_CONTAINER:?}" "${DATA_DIR:?}"
 
 KUBECTL=${KUBECTL:-kubectl}
 POLL_SECONDS=${LAUNCH_POLL_SECONDS:-2}
@@ -44,6 +45,7 @@ NS_ARGS=()
 if [[ -n "${NAMESPACE:-}" ]]; then NS_ARGS=(--namespace "$NAMESPACE"); fi
 STARTED=$SECONDS
 LAUNCHED=no
+START_AFRESH=no
 DELETED_POD_IP=
 RANDOM_FILES=
 
@@ -107,7 +109,7 @@ detect_launched() {
   replicas=$(k get rc "$REDIS_RC" -o jsonpath='{.spec.replicas}' --ignore-not-found)
   if [[ "$replicas" =~ ^[0-9]+$ ]] && ((replicas > 1)); then
     LAUNCHED=yes
-    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; applying all but the bootstrap pod, then verifying only"
+    say "rc/$REDIS_RC is already scaled to $replicas: $INSTANCE was launched before; surveying, applying all but the bootstrap pod, then verifying"
   fi
 }
 
@@ -116,6 +118,16 @@ on_first_launch() { if [[ "$LAUNCHED" == no ]]; then "$@"; fi; }
 
 # on_relaunch COMMAND...: runs COMMAND only on a cluster that was launched before.
 on_relaunch() { if [[ "$LAUNCHED" == yes ]]; then "$@"; fi; }
+
+# starting_afresh: true when relaunch_survey found the cluster lost.
+starting_afresh() { [[ "$START_AFRESH" == yes ]]; }
+
+# launch_afresh: after the survey found the cluster lost and the controllers were deleted, the steps
+# of a first launch follow: the manifest makes the bootstrap pod the new Redis controller's one pod.
+launch_afresh() {
+  LAUNCHED=no
+  say "rc/$REDIS_RC, rc/$SENTINEL_RC and their pods are gone: launching afresh, as a first launch"
+}
 
 # secret_missing NAME: true when the Secret does not exist; says so when it does (it is never replaced).
 secret_missing() {
@@ -252,6 +264,131 @@ report_master() {
   say "launch complete in $((SECONDS - STARTED))s"
 }
 
+# survey [quiet]: asks every running Redis pod for its role, its master and its keys (or, when its
+# Redis does not answer, looks for data files in $DATA_DIR), and every sentinel for the master it
+# names. Sets SURVEY_MASTERS ("pod ip" of each Redis that answers as master), SURVEY_DATA (the pods
+# that hold data) and SURVEY_NAMED (each sentinel's answer, "" for none); prints a line per pod
+# unless quiet.
+survey() {
+  local quiet=${1:-} name ip container info role keys files line addr pod
+  SURVEY_MASTERS=() SURVEY_DATA=() SURVEY_NAMED=()
+  while read -r name ip; do
+    [[ -n "$name" ]] || continue
+    container=$(redis_container "$name")
+    # Called outside wait_until too, where set -e would end the script on a pod that does not answer.
+    info=$(pod_cli "$name" "$container" "$REDIS_PORT" INFO replication) || true
+    role=$(sed -n 's/^role://p' <<<"$info")
+    if [[ -n "$role" ]]; then
+      keys=$(pod_cli "$name" "$container" "$REDIS_PORT" DBSIZE) || true
+      if [[ "$role" == master ]]; then
+        SURVEY_MASTERS+=("$name $ip")
+        line="master with $(grep -c '^slave[0-9]*:' <<<"$info" || true) replica(s)"
+      else
+        line="replica of $(sed -n 's/^master_host://p' <<<"$info") (link $(sed -n 's/^master_link_status://p' <<<"$info"))"
+      fi
+      if [[ "$keys" =~ ^[0-9]+$ ]] && ((keys > 0)); then
+        SURVEY_DATA+=("$name")
+        line+=", $keys keys"
+      else
+        line+=", no keys"
+      fi
+    else
+      # A Redis that does not answer may still have data on disk: counted as data, never overruled.
+      files=$(k exec "$name" -c "$container" -- ls -A "$DATA_DIR" 2>/dev/null | tr '\n' ' ' || true)
+      line="Redis does not answer"
+      if [[ -n "${files// /}" ]]; then
+        SURVEY_DATA+=("$name")
+        line+=", data files in $DATA_DIR: ${files% }"
+      else
+        line+=", no data files"
+      fi
+    fi
+    [[ -n "$quiet" ]] || say "  redis pod $name ($ip): $line"
+  done <<<"$(running_pods "$REDIS_SELECTOR")"
+  while read -r name ip; do
+    [[ -n "$name" ]] || continue
+    addr=$(pod_cli "$name" "$SENTINEL_CONTAINER" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p) || true
+    SURVEY_NAMED+=("$addr")
+    [[ -z "$quiet" ]] || continue
+    if [[ -z "$addr" ]]; then
+      line="names no master (not monitoring, or not answering)"
+    else
+      pod=$(pod_with_ip "$addr")
+      if [[ -z "$pod" ]]; then line="names $addr: no running Redis pod has this IP (a pod that is gone)"
+      elif [[ " ${SURVEY_MASTERS[*]} " == *" $pod $addr "* ]]; then line="names $addr ($pod, a master)"
+      else line="names $addr ($pod, which is not a master)"
+      fi
+    fi
+    say "  sentinel pod $name ($ip): $line"
+  done <<<"$(running_pods "$SENTINEL_SELECTOR")"
+}
+
+# lost: true when the last survey found no master and no pod holding data.
+lost() { ((${#SURVEY_MASTERS[@]} == 0 && ${#SURVEY_DATA[@]} == 0)); }
+
+# survey_verdict: what the last survey means, and what to do when it is not one master.
+survey_verdict() {
+  local cli="kubectl${NAMESPACE:+ -n $NAMESPACE} exec POD -c $REDIS_CONTAINER -- sh $CLI $REDIS_PORT"
+  if ((${#SURVEY_MASTERS[@]} == 1)); then
+    say "one master: ${SURVEY_MASTERS[0]}; verifying the rest"
+  elif ((${#SURVEY_MASTERS[@]} > 1)); then
+    say "${#SURVEY_MASTERS[@]} Redis pods answer as master: ${SURVEY_MASTERS[*]}. The launch changes none of them."
+    say "  A Redis master steps down when the sentinels name another master. If one does not, make it a replica of the"
+    say "  master the sentinels name (its writes since the split are lost): $cli REPLICAOF <master ip> $REDIS_PORT"
+  elif ((${#SURVEY_DATA[@]} > 0)); then
+    say "no Redis pod is a master, but ${SURVEY_DATA[*]} hold data: the launch does not bootstrap an empty cluster over them."
+    say "  The sentinels promote the replica with the newest data once a majority of them sees the master down"
+    say "  (kubectl logs -l $SENTINEL_SELECTOR -c $SENTINEL_CONTAINER). If none is promoted, promote the replica with the"
+    say "  highest master_repl_offset (INFO replication) by hand: $cli REPLICAOF NO ONE"
+  else
+    say 'no Redis pod is a master and none holds data'
+  fi
+}
+
+# relaunch_survey FOUND_SECONDS: prints what the pods say and what it means. When no Redis pod is a
+# master and none holds data, the pods get FOUND_SECONDS (their discovery timeout: within it a pod
+# founds, follows, or exits; docs/state-machine.md) to found a cluster themselves; only if they
+# have not, and a last survey still finds no master and no data, START_AFRESH=yes: the bootstrap
+# pod starts a new, empty cluster. A cluster with a master or with data never starts afresh.
+relaunch_survey() {
+  local wait=$1 deadline
+  if [[ -n "${LAUNCH_MAX_WAIT_SECONDS:-}" ]] && ((LAUNCH_MAX_WAIT_SECONDS < wait)); then wait=$LAUNCH_MAX_WAIT_SECONDS; fi
+  say 'what the pods say:'
+  survey
+  survey_verdict
+  lost || return 0
+  say "waiting up to ${wait}s for the Redis pods to found a new cluster themselves"
+  deadline=$((SECONDS + wait))
+  while ((SECONDS < deadline)); do
+    sleep "$POLL_SECONDS"
+    survey quiet
+    lost || break
+  done
+  say 'what the pods say now:'
+  survey
+  survey_verdict
+  if lost; then
+    START_AFRESH=yes
+    say "starting afresh: no master anywhere and no pod holds data, so rc/$REDIS_RC and rc/$SENTINEL_RC (with their pods) are"
+    say '  deleted and the bootstrap pod starts a new, empty cluster. The data of the lost pods is gone (emptyDir volumes).'
+  fi
+}
+
+check_one_master() {
+  local master named
+  survey quiet
+  if ((${#SURVEY_MASTERS[@]} != 1)); then
+    echo "${#SURVEY_MASTERS[@]} Redis pods answer as master${SURVEY_MASTERS[*]:+: ${SURVEY_MASTERS[*]}}; pods holding data: ${SURVEY_DATA[*]:-none}"
+    return 1
+  fi
+  master=${SURVEY_MASTERS[0]}
+  if ((${#SURVEY_NAMED[@]} == 0)); then echo "the master is $master; no sentinel pod is running"; return 1; fi
+  for named in "${SURVEY_NAMED[@]}"; do
+    if [[ "$named" != "${master#* }" ]]; then echo "the master is $master; a sentinel names ${named:-no master}"; return 1; fi
+  done
+  echo "master $master, named by ${#SURVEY_NAMED[@]} sentinels"
+}
+
 detect_launched
 
 step 1 'Create the Secret redis-auth with random passwords, unless it exists'
@@ -261,18 +398,36 @@ if secret_missing 'redis-auth'; then
   remove_random_files
 fi
 
-step 2 'Apply the manifests in order'
+step 2 'On a relaunch: survey the pods; only if no master exists anywhere and no pod holds data, start afresh'
+if [[ "$LAUNCHED" == yes ]]; then
+  relaunch_survey 120
+  if starting_afresh; then
+    k delete rc redis redis-sentinel --ignore-not-found --wait=true --timeout=120s
+    launch_afresh
+  fi
+else
+  say 'skipped: a first launch'
+fi
+
+step 3 'Apply the manifests in order'
 on_first_launch k apply -f "$MANIFEST_DIR"/'redis-sentinel.k8s.yaml' -l app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis
 on_relaunch k apply -f "$MANIFEST_DIR"/'redis-sentinel.k8s.yaml' -l 'app.kubernetes.io/name=redis,app.kubernetes.io/instance=redis,app.kubernetes.io/component!=bootstrap'
 
-step 3 'Wait for the bootstrap master and its sentinel'
+step 4 'On a relaunch: wait until one master is named by every sentinel'
+if [[ "$LAUNCHED" == yes ]]; then
+  wait_until 335 'exactly one Redis pod is a master and every sentinel names it' 'kubectl get pods -l name=redis; kubectl logs -l redis-sentinel=true -c sentinel; kubectl logs -l name=redis --all-containers' check_one_master
+else
+  say 'skipped: a first launch'
+fi
+
+step 5 'Wait for the bootstrap master and its sentinel'
 if [[ "$LAUNCHED" == no ]]; then
   wait_until 300 'pod/redis-master runs a master and its sentinel monitors it' 'kubectl describe pod redis-master; kubectl logs redis-master -c master; kubectl logs redis-master -c sentinel' check_bootstrap_master
 else
   say 'skipped: the cluster is already launched'
 fi
 
-step 4 'Scale both controllers to 3 redis and 3 sentinels'
+step 6 'Scale both controllers to 3 redis and 3 sentinels'
 if [[ "$LAUNCHED" == no ]]; then
   k scale rc redis --replicas=3
   k scale rc redis-sentinel --replicas=3
@@ -280,19 +435,19 @@ else
   say 'skipped: the cluster is already launched'
 fi
 
-step 5 'Wait until the replicas are in sync and the sentinels have quorum'
+step 7 'Wait until the replicas are in sync and the sentinels have quorum'
 wait_until 300 'at least 3 redis pods run and every replica is in sync with the master' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
 wait_until 300 'at least 3 sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
 
-step 6 'Delete the bootstrap pod'
+step 8 'Delete the bootstrap pod'
 note_deleted_pod_ip 'redis-master'
 k delete pod redis-master --ignore-not-found --wait=true --timeout=120s
 
-step 7 'Wait until a new master is elected and both controllers are back at full count'
+step 9 'Wait until a new master is elected and both controllers are back at full count'
 wait_until 335 'the sentinels agree on a new master among the pods of rc/redis' 'kubectl logs -l redis-sentinel=true -c sentinel; kubectl logs -l name=redis --all-containers' check_new_master
 wait_until 335 'at least 3 redis pods run and every replica is in sync with the master' 'kubectl get pods -l name=redis; kubectl logs -l name=redis --all-containers' check_replicas_in_sync 3
 wait_until 335 'at least 3 sentinels run, know each other, agree on the master and pass SENTINEL CKQUORUM' 'kubectl get pods -l redis-sentinel=true; kubectl logs -l redis-sentinel=true -c sentinel' check_sentinels_agree 3
 wait_until 335 'rc/redis and rc/redis-sentinel have all their pods ready' 'kubectl get rc redis redis-sentinel; kubectl get pods' check_controllers_ready
 
-step 8 'Print where the master is'
+step 10 'Print where the master is'
 report_master

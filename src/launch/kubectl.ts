@@ -29,7 +29,9 @@ export function actionKubectlArgs(a: LaunchAction): KubectlArg[] | undefined {
     case 'apply': return ['apply', '-f', { manifest: a.file }, '-l', a.selector];
     case 'scale': return ['scale', 'rc', a.controller, `--replicas=${a.replicas}`];
     case 'delete-pod': return ['delete', 'pod', a.pod, '--ignore-not-found', '--wait=true', `--timeout=${a.timeoutSeconds}s`];
+    case 'start-afresh': return ['delete', 'rc', ...a.controllers, '--ignore-not-found', '--wait=true', `--timeout=${a.timeoutSeconds}s`];
     case 'wait':
+    case 'survey':
     case 'report':
       return undefined;
   }

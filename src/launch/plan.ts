@@ -11,6 +11,14 @@ export interface ManifestFile {
 /** The label that tells the bootstrap pod apart: a relaunch applies everything else. */
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
+/**
+ * When a step or an apply runs. A launch is a relaunch when `rc/<redis>` is scaled above the one pod
+ * its manifest starts with (the scale step ran before). A relaunch whose survey finds the cluster
+ * lost (no master anywhere, no pod holding data, even after the pods had time to found a cluster
+ * themselves) starts afresh and runs the first launch's steps.
+ */
+export type LaunchWhen = 'always' | 'first-launch' | 'relaunch';
+
 /** What the launch checks while it waits; each is a function of the launch script's library. */
 export type LaunchCheck =
   /** The bootstrap pod runs a master, and its own sentinel monitors it. */
@@ -21,6 +29,8 @@ export type LaunchCheck =
   | { readonly type: 'sentinels-agree'; readonly sentinels: number }
   /** The sentinels agree on a master that is a pod of the redis controller, not the deleted bootstrap pod. */
   | { readonly type: 'new-master' }
+  /** Exactly one Redis pod answers as master, and every running sentinel names it. */
+  | { readonly type: 'one-master' }
   /** Both controllers have at least their target count of pods, all ready. */
   | { readonly type: 'controllers-ready' };
 
@@ -32,7 +42,22 @@ export type LaunchAction =
    * `kubectl apply -f` a manifest file, only its objects that match `selector`: on a first launch
    * all of the instance's, when it was launched before all but the bootstrap pod.
    */
-  | { readonly type: 'apply'; readonly file: string; readonly selector: string; readonly when: 'first-launch' | 'relaunch' }
+  | { readonly type: 'apply'; readonly file: string; readonly selector: string; readonly when: Exclude<LaunchWhen, 'always'> }
+  /**
+   * Print what every Redis pod (role, its master, keys or data files) and every sentinel (the master
+   * it names) says, and what it means. When no Redis pod is a master and none holds data, give the
+   * pods `foundSeconds` to found a cluster themselves and survey again: a cluster still lost is
+   * marked to start afresh. Otherwise say what is wrong and what to do: it never makes a master.
+   */
+  | { readonly type: 'survey'; readonly foundSeconds: number }
+  /**
+   * Only for a cluster the survey found lost: `kubectl delete rc` both controllers (no Redis pod
+   * holds data or is a master; a sentinel may still name a master that is gone, which would keep
+   * a new bootstrap pod from founding), then go on as a first launch, whose manifest makes the
+   * bootstrap pod the re-created Redis controller's one pod, as the seed's order does (a bootstrap
+   * pod applied beside a full controller would be adopted by it and deleted as one pod too many).
+   */
+  | { readonly type: 'start-afresh'; readonly controllers: readonly string[]; readonly timeoutSeconds: number }
   /** `kubectl scale rc` a controller to a number of pods. */
   | { readonly type: 'scale'; readonly controller: string; readonly replicas: number }
   /** Poll a check until it holds, or fail after the timeout, saying what held last and where to look. */
@@ -45,8 +70,8 @@ export type LaunchAction =
 export interface LaunchStep {
   readonly number: number;
   readonly title: string;
-  /** Steps that a completed launch skips when the script runs again. */
-  readonly firstLaunchOnly: boolean;
+  /** When it runs: a relaunch skips the first launch's steps, and runs its survey. */
+  readonly when: LaunchWhen;
   readonly actions: readonly LaunchAction[];
 }
 
@@ -75,6 +100,8 @@ export interface LaunchContext {
   readonly sentinelReplicas: number;
   /** The script the launch runs inside pods for redis-cli. */
   readonly cliScript: string;
+  /** Where a Redis container keeps its data: the survey looks for data files there when its Redis does not answer. */
+  readonly dataDir: string;
 }
 
 /** The launch sequence as data: the launch script and the step list are both rendered from it. */
@@ -120,6 +147,7 @@ export function launchPlan(s: RedisSentinelSettings, manifests: readonly Manifes
     redisReplicas: s.redisReplicas,
     sentinelReplicas: s.sentinelReplicas,
     cliScript: `${s.paths.configDir}/cli.sh`,
+    dataDir: s.paths.dataDir,
   };
   const sentinelLogs = kubectlText(['logs', '-l', context.sentinelSelector, '-c', c.sentinel], ns);
   const redisLogs = kubectlText(['logs', '-l', context.redisSelector, '--all-containers'], ns);
@@ -138,23 +166,43 @@ export function launchPlan(s: RedisSentinelSettings, manifests: readonly Manifes
     hint: `${kubectlText(['get', 'pods', '-l', context.sentinelSelector], ns)}; ${sentinelLogs}`,
     condition: { type: 'sentinels-agree', sentinels: s.sentinelReplicas },
   };
-  const steps: Array<Omit<LaunchStep, 'number'>> = [
+  type StepOf = Omit<LaunchStep, 'number'>;
+  const steps: StepOf[] = [
     ...(s.auth ? [{
       title: `Create the Secret ${s.auth.secretName} with random passwords, unless it exists`,
-      firstLaunchOnly: false,
-      actions: [{ type: 'create-secret', secret: s.auth.secretName, keys: Object.values(s.auth.secretKeys) } as const],
-    }] : []),
+      when: 'always',
+      actions: [{ type: 'create-secret', secret: s.auth.secretName, keys: Object.values(s.auth.secretKeys) }],
+    } satisfies StepOf] : []),
+    {
+      title: 'On a relaunch: survey the pods; only if no master exists anywhere and no pod holds data, start afresh',
+      when: 'relaunch',
+      actions: [
+        { type: 'survey', foundSeconds: s.discoveryTimeoutSeconds },
+        { type: 'start-afresh', controllers: [n.redisController, n.sentinelController], timeoutSeconds: DELETE_SECONDS },
+      ],
+    },
     {
       title: 'Apply the manifests in order',
-      firstLaunchOnly: false,
+      when: 'always',
       actions: manifests.flatMap((m): LaunchAction[] => [
         { type: 'apply', file: m.file, selector: instanceSelector, when: 'first-launch' },
         { type: 'apply', file: m.file, selector: `${instanceSelector},${COMPONENT_LABEL}!=bootstrap`, when: 'relaunch' },
       ]),
     },
     {
+      title: 'On a relaunch: wait until one master is named by every sentinel',
+      when: 'relaunch',
+      actions: [{
+        type: 'wait',
+        until: 'exactly one Redis pod is a master and every sentinel names it',
+        timeoutSeconds: failoverSeconds,
+        hint: `${kubectlText(['get', 'pods', '-l', context.redisSelector], ns)}; ${sentinelLogs}; ${redisLogs}`,
+        condition: { type: 'one-master' },
+      }],
+    },
+    {
       title: 'Wait for the bootstrap master and its sentinel',
-      firstLaunchOnly: true,
+      when: 'first-launch',
       actions: [{
         type: 'wait',
         until: `pod/${n.bootstrapPod} runs a master and its sentinel monitors it`,
@@ -169,7 +217,7 @@ export function launchPlan(s: RedisSentinelSettings, manifests: readonly Manifes
     },
     {
       title: `Scale both controllers to ${s.redisReplicas} redis and ${s.sentinelReplicas} sentinels`,
-      firstLaunchOnly: true,
+      when: 'first-launch',
       actions: [
         { type: 'scale', controller: n.redisController, replicas: s.redisReplicas },
         { type: 'scale', controller: n.sentinelController, replicas: s.sentinelReplicas },
@@ -177,17 +225,17 @@ export function launchPlan(s: RedisSentinelSettings, manifests: readonly Manifes
     },
     {
       title: 'Wait until the replicas are in sync and the sentinels have quorum',
-      firstLaunchOnly: false,
+      when: 'always',
       actions: [inSync, sentinelsAgree],
     },
     {
       title: 'Delete the bootstrap pod',
-      firstLaunchOnly: false,
+      when: 'always',
       actions: [{ type: 'delete-pod', pod: n.bootstrapPod, timeoutSeconds: DELETE_SECONDS }],
     },
     {
       title: 'Wait until a new master is elected and both controllers are back at full count',
-      firstLaunchOnly: false,
+      when: 'always',
       actions: [
         {
           type: 'wait',
@@ -207,7 +255,7 @@ export function launchPlan(s: RedisSentinelSettings, manifests: readonly Manifes
         },
       ],
     },
-    { title: 'Print where the master is', firstLaunchOnly: false, actions: [{ type: 'report' }] },
+    { title: 'Print where the master is', when: 'always', actions: [{ type: 'report' }] },
   ];
   return {
     context,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { actionKubectlArgs, kubectlText, RANDOM_BYTES } from './kubectl';
-import { LaunchAction, LaunchCheck, LaunchPlan } from './plan';
+import { LaunchAction, LaunchCheck, LaunchPlan, LaunchWhen } from './plan';
 
 // Renderers turn the plan into the launch script and the step list. They decide nothing: every
 // name, number and condition comes from the plan.
@@ -23,6 +23,7 @@ function checkCall(c: LaunchCheck): string[] {
     case 'replicas-in-sync': return ['check_replicas_in_sync', String(c.redisPods)];
     case 'sentinels-agree': return ['check_sentinels_agree', String(c.sentinels)];
     case 'new-master': return ['check_new_master'];
+    case 'one-master': return ['check_one_master'];
     case 'controllers-ready': return ['check_controllers_ready'];
   }
 }
@@ -50,24 +51,41 @@ function scriptLines(a: LaunchAction): string[] {
       '  remove_random_files',
       'fi',
     ];
-    case 'apply': return [`${a.when === 'first-launch' ? 'on_first_launch' : 'on_relaunch'} ${kubectlLine(a)}`];
+    case 'apply': return [`${GUARD[a.when]} ${kubectlLine(a)}`];
     case 'scale': return [kubectlLine(a)];
     case 'wait': return [`wait_until ${a.timeoutSeconds} ${shq(a.until)} ${shq(a.hint)} ${checkCall(a.condition).join(' ')}`];
     case 'delete-pod': return [`note_deleted_pod_ip ${shq(a.pod)}`, kubectlLine(a)];
+    case 'survey': return [`relaunch_survey ${a.foundSeconds}`];
+    case 'start-afresh': return ['if starting_afresh; then', `  ${kubectlLine(a)}`, '  launch_afresh', 'fi'];
     case 'report': return ['report_master'];
   }
 }
+
+/** The launch library's function that runs a command only when (detect_launched sets LAUNCHED; launch_afresh clears it). */
+const GUARD: Record<Exclude<LaunchWhen, 'always'>, string> = {
+  'first-launch': 'on_first_launch',
+  'relaunch': 'on_relaunch',
+};
+
+/** How the step list says when something runs. */
+const WHEN_TEXT: Record<Exclude<LaunchWhen, 'always'>, string> = {
+  'first-launch': 'first launch only',
+  'relaunch': 'when launched before',
+};
 
 /** A person's reading of one action, with the kubectl command where there is one. */
 export function describeAction(a: LaunchAction, namespace?: string): string {
   const text = () => kubectlText(actionKubectlArgs(a)!, namespace);
   switch (a.type) {
     case 'create-secret': return `${text()} (unless the Secret exists)`;
-    case 'apply': return `${text()} (${a.when === 'first-launch' ? 'first launch' : 'when launched before: all but the bootstrap pod'})`;
+    case 'apply': return `${text()} (${a.when === 'relaunch' ? 'when launched before: all but the bootstrap pod' : WHEN_TEXT[a.when]})`;
     case 'scale':
     case 'delete-pod':
       return text();
     case 'wait': return `wait up to ${a.timeoutSeconds}s until ${a.until}`;
+    case 'survey': return 'print what each Redis pod (role, master, keys or data files) and each sentinel (the master it names) says, and what to do; '
+      + `when no pod is a master and none holds data, wait up to ${a.foundSeconds}s for the pods to found a cluster themselves`;
+    case 'start-afresh': return `only if the cluster is still lost (no master, no data): ${text()}, then the first launch's steps`;
     case 'report': return 'print the master pod and address that the sentinels agree on';
   }
 }
@@ -99,6 +117,7 @@ export function renderLaunchScript(plan: LaunchPlan): string {
     ['REDIS_REPLICAS', c.redisReplicas],
     ['SENTINEL_REPLICAS', c.sentinelReplicas],
     ['CLI', c.cliScript],
+    ['DATA_DIR', c.dataDir],
     ['STEP_COUNT', plan.steps.length],
     ['PASSWORD_BYTES', RANDOM_BYTES],
   ];
@@ -122,8 +141,10 @@ export function renderLaunchScript(plan: LaunchPlan): string {
   for (const st of plan.steps) {
     out.push('', `step ${st.number} ${shq(st.title)}`);
     const body = st.actions.flatMap(scriptLines);
-    if (st.firstLaunchOnly) {
+    if (st.when === 'first-launch') {
       out.push('if [[ "$LAUNCHED" == no ]]; then', ...body.map((l) => `  ${l}`), 'else', '  say \'skipped: the cluster is already launched\'', 'fi');
+    } else if (st.when === 'relaunch') {
+      out.push('if [[ "$LAUNCHED" == yes ]]; then', ...body.map((l) => `  ${l}`), 'else', '  say \'skipped: a first launch\'', 'fi');
     } else {
       out.push(...body);
     }
@@ -154,7 +175,7 @@ export function renderStepsMarkdown(plan: LaunchPlan): string {
     '',
   ];
   for (const st of plan.steps) {
-    out.push(`${st.number}. **${st.title}**${st.firstLaunchOnly ? ' (first launch only)' : ''}`);
+    out.push(`${st.number}. **${st.title}**${st.when === 'always' ? '' : ` (${WHEN_TEXT[st.when]})`}`);
     for (const a of st.actions) out.push(`   - ${describeAction(a, c.namespace)}`);
   }
   return out.join('\n') + '\n';

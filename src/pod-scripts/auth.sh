@@ -154,8 +154,7 @@ without_auth_lines() {
 # as the admin user, and prints the replies. The commands may hold passwords (quoted_secret): they
 # travel on stdin, after the admin password.
 admin_session() {
-  { cat "$AUTH_DIR/$ADMIN_PASSWORD_KEY"; echo; cat; } |
-    timeout "$CLI_TIMEOUT_SECONDS" redis-cli --user "$ADMIN_USER" --askpass -h "$1" -p "$2" 2>/dev/null | tr -d '\r'
+  session "$CLI_TIMEOUT_SECONDS" "$1" "$2"
 }
 
 # apply HOST PORT: runs the commands on stdin (admin_session); when one did not reply OK, prints
@@ -230,7 +229,7 @@ is_ours() {
   _answer=$({
     printf 'AUTH %s %s\n' "$ADMIN_USER" "$(quoted_secret "$AUTH_DIR/$ADMIN_PASSWORD_KEY")"
     printf 'AUTH %s %s\n' "$ADMIN_USER" "$_wrong"
-  } | timeout "$CLI_TIMEOUT_SECONDS" redis-cli -h "$(addr_host "$1")" -p "$(addr_port "$1")" 2>/dev/null | tr -d '\r')
+  } | timeout "$ASK_TIMEOUT_SECONDS" redis-cli -h "$(addr_host "$1")" -p "$(addr_port "$1")" 2>/dev/null | tr -d '\r')
   [ -n "$_answer" ] || return 1
   if [ "$(printf '%s\n' "$_answer" | sed -n 1p)" = OK ]; then
     case $(printf '%s\n' "$_answer" | sed -n 2p) in WRONGPASS*) return 0 ;; esac

@@ -1,14 +1,25 @@
 # shellcheck shell=sh
 # common.sh: what every entry script shares. POSIX sh: the official Redis image has dash (Debian)
-# or busybox sh (Alpine). Sourced first by entrypoint.sh, probe.sh and cli.sh; the modules
-# (auth.sh, discovery.sh, follow.sh, janitor.sh) expect it loaded. Settings come from cluster.env, written at
-# synth time from the construct's props; README.md beside this file maps the modules.
+# or busybox sh (Alpine). Sourced first by every entry script; the modules expect it loaded.
+# Settings come from cluster.env, written at synth time from the construct's props; README.md
+# beside this file maps the modules.
 
 CONFIG_DIR=${CONFIG_DIR:-/etc/redis-sentinel}
 # shellcheck source=/dev/null
 . "$CONFIG_DIR/cluster.env"
 
-ROLE=${ROLE:-redis}
+# The role, as in the classic example's env: SENTINEL=true a sentinel, MASTER=true the bootstrap
+# pod's Redis (first master of a new cluster), neither a Redis of the redis controller. A script
+# that is no container's own (probe, cli) names itself instead.
+if [ -n "${ROLE:-}" ]; then
+  :
+elif [ "${SENTINEL:-}" = true ]; then
+  ROLE=sentinel
+elif [ "${MASTER:-}" = true ]; then
+  ROLE=master
+else
+  ROLE=redis
+fi
 # This pod's own Redis and Sentinel: every container of a pod shares its network.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 LOCAL_ADDR=${POD_IP:-127.0.0.1}
@@ -20,9 +31,7 @@ log() {
 # redis_at HOST PORT ARGS...: one redis-cli call to the Redis or Sentinel at HOST:PORT, bounded by
 # CLI_TIMEOUT_SECONDS. Prints the reply, or nothing when the server does not answer (redis-cli's
 # stderr is dropped). With auth it logs in as the admin user: the password reaches redis-cli on its
-# stdin (--askpass reads it), never on its command line or in its environment. A server that
-# refuses the password prints nothing here and is logged: redis-cli itself exits 0 and runs the
-# command unauthenticated, which gets NOAUTH.
+# stdin (--askpass reads it), never on its command line or in its environment.
 redis_at() {
   _host=$1
   _port=$2
@@ -31,15 +40,34 @@ redis_at() {
     timeout "$CLI_TIMEOUT_SECONDS" redis-cli -h "$_host" -p "$_port" "$@" 2>/dev/null | tr -d '\r'
     return 0
   fi
-  _reply=$(timeout "$CLI_TIMEOUT_SECONDS" redis-cli --user "$ADMIN_USER" --askpass -h "$_host" -p "$_port" "$@" \
-    2>/dev/null <"$AUTH_DIR/$ADMIN_PASSWORD_KEY" | tr -d '\r')
-  case $_reply in
+  admin_reply "$_host" "$_port" "$(timeout "$CLI_TIMEOUT_SECONDS" redis-cli --user "$ADMIN_USER" --askpass -h "$_host" -p "$_port" "$@" \
+    2>/dev/null <"$AUTH_DIR/$ADMIN_PASSWORD_KEY" | tr -d '\r')"
+}
+
+# session SECONDS HOST PORT: runs the commands on stdin, one a line, on one connection to HOST:PORT
+# (as the admin user, with auth: the password goes first on stdin), bounded by SECONDS; prints the
+# replies, or nothing. Several questions to one server cost one redis-cli call; a script that
+# asks many servers at once runs one session per server in the background.
+session() {
+  if [ -z "${AUTH_SECRET:-}" ]; then
+    timeout "$1" redis-cli -h "$2" -p "$3" 2>/dev/null | tr -d '\r'
+    return 0
+  fi
+  admin_reply "$2" "$3" "$({ cat "$AUTH_DIR/$ADMIN_PASSWORD_KEY"; echo; cat; } |
+    timeout "$1" redis-cli --user "$ADMIN_USER" --askpass -h "$2" -p "$3" 2>/dev/null | tr -d '\r')"
+}
+
+# admin_reply HOST PORT REPLY: prints REPLY (nothing when empty). A server that refused the admin
+# password is logged instead: redis-cli itself exits 0 and runs the commands unauthenticated,
+# which get NOAUTH.
+admin_reply() {
+  case $3 in
     NOAUTH* | WRONGPASS*)
-      log "$_host:$_port refused user $ADMIN_USER with the password in key $ADMIN_PASSWORD_KEY of Secret $AUTH_SECRET: a rotation skipped a step (docs/security.md), or this is not one of our servers"
+      log "$1:$2 refused user $ADMIN_USER with the password in key $ADMIN_PASSWORD_KEY of Secret $AUTH_SECRET: a rotation skipped a step (docs/security.md), or this is not one of our servers"
       return 0
       ;;
   esac
-  [ -z "$_reply" ] || printf '%s\n' "$_reply"
+  [ -z "$3" ] || printf '%s\n' "$3"
 }
 
 # An address travels as one "host port" string: the two lines of SENTINEL get-master-addr-by-name,
@@ -88,6 +116,23 @@ redis_role() {
 
 now() {
   date +%s
+}
+
+# now_ms: milliseconds on a clock that only goes forward (the kernel's uptime), for the bounds
+# that are shorter than a second or must not jump with the wall clock.
+now_ms() {
+  awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# ms_of SECONDS: SECONDS (maybe fractional) in whole milliseconds.
+ms_of() {
+  awk -v s="$1" 'BEGIN { printf "%d\n", s * 1000 }'
+}
+
+# sleep_until MS: sleeps until now_ms reaches MS (at once when it has).
+sleep_until() {
+  _sleep_for=$(($1 - $(now_ms)))
+  [ "$_sleep_for" -le 0 ] || sleep "$(awk -v ms="$_sleep_for" 'BEGIN { printf "%.3f\n", ms / 1000 }')"
 }
 
 # retry GIVE_UP TRY [ARGS...]: calls TRY ATTEMPT [ARGS...] (ATTEMPT counts from 1) every

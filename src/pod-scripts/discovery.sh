@@ -1,110 +1,125 @@
 # shellcheck shell=sh
-# discovery.sh: finding the master through the sentinels. Needs common.sh and auth.sh. Each finder
-# prints what it found and starts nothing, so that any role can decide how to start on it.
-# Pods ask the sentinel Service by its DNS name, so discovery works whatever the order in which the
-# objects were created.
+# discovery.sh: what the sentinels say, and which master is authoritative (docs/state-machine.md,
+# "Inputs"). Needs common.sh and auth.sh. Finders print what they found and start nothing, so
+# that any role can decide how to act on it.
+#
+# A survey is lines of text, one per answer, so that a caller keeps it in a variable and asks
+# several questions of one survey:
+#   S <id> <config-epoch> <master host> <master port> <flags of the master> <host> <port> <failover-state>
+#       a sentinel that answered at <host> <port> (its master "-" when it names none; its
+#       failover-state "-" when no failover is in progress),
+#   K <ip> <port>
+#       a sentinel that an answering sentinel lists (SENTINEL sentinels).
+# The classic topology asks the sentinel Service; a topology with stable names (StatefulSet)
+# passes its sentinels' names as the known list.
 
-# sentinel_master_addr: asks the sentinel Service for the master; prints its address.
-sentinel_master_addr() {
-  _reply=$(redis_at "$SENTINEL_HOST" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME") || return 1
-  _mhost=$(printf '%s\n' "$_reply" | sed -n 1p)
-  _mport=$(printf '%s\n' "$_reply" | sed -n 2p)
-  valid_addr "$_mhost" || return 1
-  case $_mport in '' | *[!0-9]*) return 1 ;; esac
-  addr_of "$_mhost" "$_mport"
+# sentinel_survey [KNOWN]: asks the sentinel Service and every sentinel of KNOWN ("host port"
+# lines, e.g. the K lines of an earlier survey), all at once, each bounded by ASK_TIMEOUT_SECONDS;
+# prints the survey. Without KNOWN it asks the Service first, for the sentinels it lists. A
+# sentinel reached twice (through the Service and by address) counts once.
+sentinel_survey() {
+  _sv_known=${1:-}
+  if [ -z "$_sv_known" ]; then
+    _sv_known=$(ask_sentinels "$(addr_of "$SENTINEL_HOST" "$SENTINEL_PORT")" | awk '$1 == "K" { print $2, $3 }')
+  fi
+  ask_sentinels "$(addr_of "$SENTINEL_HOST" "$SENTINEL_PORT")
+$_sv_known"
 }
 
-# is_live_master ADDR: the Redis at ADDR is one of ours (is_ours) and answers as a master. Every
-# master that a pod follows or monitors passes this first.
+# ask_sentinels ADDRS: ask_sentinel for each "host port" line of ADDRS, all at once.
+ask_sentinels() {
+  printf '%s\n' "$1" | sort -u |
+    {
+      while read -r _sh _sp; do
+        [ -z "$_sh" ] || ask_sentinel "$_sh" "$_sp" &
+      done
+      wait
+    } | awk '$1 == "S" && seen[$2]++ { next } $1 == "K" && listed[$2 " " $3]++ { next } { print }'
+}
+
+# ask_sentinel HOST PORT: one sentinel's S line and its K lines, from one session.
+ask_sentinel() {
+  printf '%s\n' 'SENTINEL myid' 'PING ~' "SENTINEL get-master-addr-by-name $MASTER_NAME" 'PING ~' \
+    "SENTINEL master $MASTER_NAME" 'PING ~' "SENTINEL sentinels $MASTER_NAME" |
+    session "$ASK_TIMEOUT_SECONDS" "$1" "$2" |
+    awk -v host="$1" -v port="$2" '
+      $0 == "~" { part++; n = 0; next }
+      part == 0 { id = $0 }
+      part == 1 && n == 0 { mhost = $0 }
+      part == 1 && n == 1 { mport = $0 }
+      part >= 2 && n % 2 == 0 { key = $0 }
+      part == 2 && n % 2 == 1 && key == "config-epoch" { epoch = $0 }
+      part == 2 && n % 2 == 1 && key == "flags" { flags = $0 }
+      part == 2 && n % 2 == 1 && key == "failover-state" { state = $0 }
+      part == 3 && n % 2 == 1 && key == "ip" { ip = $0 }
+      part == 3 && n % 2 == 1 && key == "port" { print "K", ip, $0 }
+      { n++ }
+      END {
+        if (id !~ /^[0-9a-f]+$/) exit
+        named = mhost ~ /^[0-9A-Za-z.:-]+$/ && mport ~ /^[0-9]+$/ && epoch ~ /^[0-9]+$/
+        print "S", id, named ? epoch : "-", named ? mhost : "-", named ? mport : "-", flags == "" ? "-" : flags, host, port, state == "" ? "-" : state
+      }'
+}
+
+# authority SURVEY: "<config-epoch> <host> <port>" of the authoritative master: the one named with
+# the highest config-epoch among the sentinels that answered. Nothing when no sentinel names a
+# master, or when sentinels at that epoch disagree. (During a failover the leader names the
+# promoted replica with the new epoch before the others do; a sentinel still answering from
+# before has the older epoch and is outvoted.)
+authority() {
+  printf '%s\n' "$1" | awk '
+    $1 == "S" && $4 != "-" {
+      if (!n || $3 + 0 > top) { top = $3 + 0; who = $4 " " $5; torn = 0; n = 1 }
+      else if ($3 + 0 == top && $4 " " $5 != who) torn = 1
+    }
+    END { if (n && !torn) print top, who }'
+}
+
+# promoting SURVEY: a sentinel is promoting a replica and has not named it yet (from the choice
+# of the replica until the replica reports itself master, every sentinel still names the old
+# master, with the old config epoch).
+promoting() {
+  printf '%s\n' "$1" | awk '$1 == "S" && $9 ~ /^(select_slave|send_slaveof_noone|wait_promotion)$/ { found = 1 } END { exit !found }'
+}
+
+# naming SURVEY: how many sentinels answered and named a master.
+naming() {
+  printf '%s\n' "$1" | awk '$1 == "S" && $4 != "-" { n++ } END { print n + 0 }'
+}
+
+# majority N: the smallest number that is more than half of N.
+majority() {
+  echo $(($1 / 2 + 1))
+}
+
+# namer_of SURVEY ADDR: "host port" of a sentinel that names ADDR as master.
+namer_of() {
+  printf '%s\n' "$1" | awk -v addr="$2" '$1 == "S" && $4 " " $5 == addr { print $7, $8; exit }'
+}
+
+# live_replica_known SURVEY: a sentinel that names a master knows a replica of it that is neither
+# down nor disconnected: the sentinels have a replica to promote.
+live_replica_known() {
+  printf '%s\n' "$1" | awk '$1 == "S" && $4 != "-" { print $7, $8 }' | {
+    while read -r _rh _rp; do
+      redis_at "$_rh" "$_rp" SENTINEL replicas "$MASTER_NAME" |
+        awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 !~ /s_down|o_down|disconnected/ { live = 1 } END { exit !live }' &&
+        exit 0
+    done
+    exit 1
+  }
+}
+
+# sentinels_can_recover SURVEY: the sentinels are failing over, or have a replica to promote: a
+# master that is down is theirs to replace, not the Redis pods'.
+sentinels_can_recover() {
+  case $1 in *failover_in_progress*) return 0 ;; esac
+  live_replica_known "$1"
+}
+
+# is_live_master ADDR: the Redis at ADDR is one of ours (is_ours) and answers as a master, each
+# question bounded by ASK_TIMEOUT_SECONDS (a frozen master must not stall a check). Every master
+# that a pod follows or monitors passes this first.
 is_live_master() {
-  is_ours "$1" && [ "$(redis_role "$(addr_host "$1")" "$(addr_port "$1")")" = master ]
-}
-
-has_persisted_data() {
-  [ -d "$DATA_DIR/appendonlydir" ] || [ -f "$DATA_DIR/dump.rdb" ]
-}
-
-# may_resume_as_master ADDR: the sentinels name this very pod (at ADDR) as master, so its container
-# restarted. It may resume as master only with its data on disk, or when no replica is known;
-# empty, it asks the sentinels to promote a replica instead and fails, so that an empty master
-# never wipes its replicas.
-may_resume_as_master() {
-  if has_persisted_data; then
-    log "the sentinels name this pod ($(addr_text "$1")) as master of $MASTER_NAME and its data is in $DATA_DIR: resuming as master"
-    return 0
-  fi
-  replicas=$(redis_at "$SENTINEL_HOST" "$SENTINEL_PORT" SENTINEL replicas "$MASTER_NAME" | grep -c '^name$' || true)
-  if [ "$replicas" -eq 0 ]; then
-    log "the sentinels name this pod as master, its data directory is empty and no replica is known: starting as master"
-    return 0
-  fi
-  log "the sentinels name this pod as master but its data directory $DATA_DIR is empty: refusing to start an empty master that would wipe its $replicas replica(s); asking the sentinels to fail over"
-  redis_at "$SENTINEL_HOST" "$SENTINEL_PORT" SENTINEL failover "$MASTER_NAME" >/dev/null || true
-  return 1
-}
-
-# find_master_for_redis first|replica: prints the address of the master that this Redis replicates
-# from, or nothing when it starts as master; fails after DISCOVERY_TIMEOUT_SECONDS.
-# - first (bootstrap pod): when no sentinel answers BOOTSTRAP_QUERIES times, this is a new cluster:
-#   start as its first master. When the sentinels know a master, join it: re-applying dist/ must
-#   never make a second, empty master.
-# - replica: wait until the sentinels name a master that answers as one.
-# In both, when the sentinels name this very pod, see may_resume_as_master.
-find_master_for_redis() {
-  retry "found no live master of $MASTER_NAME through $SENTINEL_HOST:$SENTINEL_PORT; look at the sentinels: kubectl logs -l $SENTINEL_LABEL -c sentinel" \
-    try_master_for_redis "$1" || return 1
-  [ -z "$_found" ] || printf '%s\n' "$_found"
-}
-
-# try_master_for_redis ATTEMPT MODE: one attempt of find_master_for_redis; sets _found.
-try_master_for_redis() {
-  _found=
-  if ! addr=$(sentinel_master_addr); then
-    if [ "$2" = first ] && [ "$1" -ge "$BOOTSTRAP_QUERIES" ]; then
-      log "no sentinel answered at $SENTINEL_HOST:$SENTINEL_PORT ($1 tries): this is a new cluster, starting as its first master"
-      return 0
-    fi
-    retry_later "no sentinel answered at $SENTINEL_HOST:$SENTINEL_PORT for master $MASTER_NAME"
-  elif [ "$(addr_host "$addr")" = "$POD_IP" ]; then
-    may_resume_as_master "$addr"
-  elif is_live_master "$addr"; then
-    if [ "$2" = first ]; then
-      log "the sentinels already know a live master of $MASTER_NAME at $(addr_text "$addr"): joining it as a replica instead of starting a second master"
-    else
-      log "replicating from master $(addr_text "$addr") (found through $SENTINEL_HOST:$SENTINEL_PORT)"
-    fi
-    _found=$addr
-  else
-    retry_later "the sentinels name $(addr_text "$addr") as master of $MASTER_NAME but it does not answer as a master"
-  fi
-}
-
-# find_master_for_sentinel: prints the address of a master that answers as one; fails after
-# DISCOVERY_TIMEOUT_SECONDS. The sentinel Service's answer comes first; the local Redis (only the
-# bootstrap pod has one) is the fallback for the very first sentinel of a new cluster, as in the
-# classic example.
-find_master_for_sentinel() {
-  retry "found no live master of $MASTER_NAME; look at the Redis pods: kubectl logs -l $REDIS_LABEL" \
-    try_master_for_sentinel || return 1
-  printf '%s\n' "$_found"
-}
-
-# try_master_for_sentinel ATTEMPT: one attempt of find_master_for_sentinel; sets _found.
-try_master_for_sentinel() {
-  if _found=$(sentinel_master_addr) && is_live_master "$_found"; then
-    return 0
-  fi
-  case $(redis_role "$LOCAL_ADDR" "$REDIS_PORT") in
-    master)
-      _found=$(addr_of "$POD_IP" "$REDIS_PORT")
-      return 0
-      ;;
-    slave)
-      _found=$(master_of "$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)")
-      if valid_addr "$(addr_host "$_found")" && is_live_master "$_found"; then
-        return 0
-      fi
-      ;;
-  esac
-  retry_later "no live master of $MASTER_NAME found through $SENTINEL_HOST:$SENTINEL_PORT or a local Redis"
+  is_ours "$1" && [ "$(echo 'INFO replication' | session "$ASK_TIMEOUT_SECONDS" "$(addr_host "$1")" "$(addr_port "$1")" | info_field role)" = master ]
 }

@@ -6,8 +6,8 @@ import { join } from 'path';
  * ConfigMap under these keys (README.md beside this file maps them).
  */
 export const SCRIPT_FILES = [
-  'common.sh', 'auth.sh', 'discovery.sh', 'follow.sh', 'janitor.sh', // modules
-  'entrypoint.sh', 'probe.sh', 'cli.sh', // what containers, probes and the launch script run
+  'common.sh', 'auth.sh', 'discovery.sh', 'founding.sh', 'follow.sh', 'sentinel.sh', 'janitor.sh', 'handover.sh', // modules
+  'entrypoint.sh', 'prestop.sh', 'probe.sh', 'cli.sh', // what containers, hooks, probes and the launch script run
 ] as const;
 export type ScriptFile = typeof SCRIPT_FILES[number];
 

@@ -8,7 +8,8 @@ export interface PacingConstant {
 /**
  * Every pause, bound and count of the entry scripts, named. cluster.env renders them under these
  * names, grouped by the module that reads them; no script holds a pacing number of its own.
- * `DISCOVERY_TIMEOUT_SECONDS` and `DOWN_AFTER_MS` are not here: they come from props (settings).
+ * The values that follow from props (`DISCOVERY_TIMEOUT_SECONDS`, `DOWN_AFTER_MS`,
+ * `FENCE_AFTER_MS`, `HANDOVER_SECONDS`, ...) are not here: `clusterEnv` derives them from settings.
  */
 export const PACING = {
   // common.sh and discovery.sh
@@ -16,60 +17,70 @@ export const PACING = {
     value: 3,
     why: 'bound on every redis-cli call, so that a dead or cut-off peer cannot hang a script',
   },
+  ASK_TIMEOUT_SECONDS: {
+    value: 0.5,
+    why: 'bound on each question of a survey (every sentinel, every Redis pod, asked at once): a frozen or gone one delays a check by this much, and a fence by no more',
+  },
   RETRY_SECONDS: {
     value: 2,
     why: 'pause between two discovery attempts: short, so that a pod starts soon after the sentinels answer (DISCOVERY_TIMEOUT_SECONDS bounds the search)',
   },
+  // founding.sh and follow.sh
   BOOTSTRAP_QUERIES: {
     value: 3,
-    why: 'attempts in which no sentinel answers before the bootstrap Redis founds a new cluster: one unanswered query must not found a second master',
+    why: 'checks in which no sentinel names a master before the bootstrap Redis founds a new cluster: one unanswered query must not found a second master',
+  },
+  FOUND_CHECKS: {
+    value: 3,
+    why: 'checks in a row, RETRY_SECONDS apart, that find no master anywhere before the best Redis pod founds a cluster: a master that is just restarting gets its chance',
+  },
+  STARTUP_POLLS: {
+    value: 50,
+    why: 'polls for the local redis-server to answer before the state machine starts checking anyway (10 s at STARTUP_POLL_SECONDS)',
+  },
+  STARTUP_POLL_SECONDS: {
+    value: 0.2,
+    why: 'how often the state machine looks whether redis-server answers yet, so that a pod follows its master as soon as it can',
+  },
+  FOLLOW_INTERVAL_SECONDS: {
+    value: 1,
+    why: 'how often a Redis checks that it follows the authoritative master: a replica leaves a deposed master and a cut-off master fences itself within a second of seeing it',
   },
   // auth.sh
   AUTH_WATCH_SECONDS: {
     value: 2,
     why: 'how often a container checks the mounted Secret for changed passwords (the kubelet updates it within about a minute) and applies them to its running server',
   },
-  // follow.sh
-  FOLLOW_INTERVAL_SECONDS: {
-    value: 1,
-    why: 'how often a Redis checks that it follows the master the sentinels name',
-  },
-  FOLLOW_STRIKES: {
-    value: 30,
-    why: 'checks in a row naming the same other live master before a master steps down: a sentinel still answering from before a failover cannot demote the new master',
+  // sentinel.sh
+  SENTINEL_INFO_PERIOD_MS: {
+    value: 1000,
+    why: 'how often each sentinel asks every Redis for INFO (Sentinel\'s default is 10 s): a failover promotes only a replica whose INFO is under 5 s old, so with 10 s it aborts about half the time (no good replica) and retries only after twice failover-timeout',
   },
   // janitor.sh
   JANITOR_INTERVAL_SECONDS: {
     value: 10,
-    why: 'how often the janitor looks for dead sentinels and a dead master',
+    why: 'how often the janitor looks for instances to prune and for a dead master',
   },
   JANITOR_STUCK_ROUNDS: {
     value: 2,
-    why: 'janitor rounds in a row with its master down while the Service names another live master before a sentinel restarts afresh: one round may be a failover in progress',
+    why: 'janitor rounds in a row with its master down while a live master exists elsewhere before a sentinel restarts with a fresh discovery: one round may be a failover in progress',
   },
-  JANITOR_JITTER_SECONDS: {
-    value: 3,
-    why: 'the janitor sleeps a random 0 to N-1 s before its last checks, so that sentinels that passed the checks in the same round do not reset together',
-  },
-  INFO_DUE_MS: {
-    value: 9000,
-    why: 'Sentinel asks a master for INFO every 10 s; the janitor resets once the last INFO is this old, so the replicas are relearned within a second',
-  },
-  INFO_DUE_POLL_SECONDS: {
-    value: 0.2,
-    why: 'how often the janitor reads the age of the last INFO while it waits for the next to be due',
-  },
-  INFO_DUE_MAX_POLLS: {
-    value: 60,
-    why: 'polls before the janitor stops waiting for a due INFO (12 s, longer than the 10 s INFO period)',
-  },
-  RELEARN_POLL_SECONDS: {
-    value: 1,
-    why: 'how often the janitor checks, after a reset, whether its sentinel knows a replica again',
-  },
-  RELEARN_MAX_POLLS: {
+  PRUNE_AFTER_SECONDS: {
     value: 30,
-    why: 'polls before the janitor stops waiting for a reset sentinel to relearn the replicas and looks again',
+    why: 'how long a replica or sentinel has not answered before the janitor prunes it: longer than a container restart (the first kubelet back-off is 10 s) and a failover (15 s by default), so that nothing coming back is forgotten; short enough that a deleted pod is gone before most next failures',
+  },
+  RESTART_POLLS: {
+    value: 30,
+    why: 'polls before the janitor stops waiting for a pruned sentinel to answer again and looks again',
+  },
+  RESTART_POLL_SECONDS: {
+    value: 0.5,
+    why: 'how often the janitor checks whether a pruned sentinel answers again',
+  },
+  // handover.sh
+  HANDOVER_POLL_SECONDS: {
+    value: 0.05,
+    why: 'how often a leaving master checks its replica\'s offset and the sentinels\' answer: writes are paused meanwhile, so every step is taken as soon as it can be',
   },
 } as const satisfies Record<string, PacingConstant>;
 

@@ -1,0 +1,105 @@
+# shellcheck shell=sh
+# founding.sh: the Redis pods themselves, for when no sentinel names a live master: who is a
+# master, and who founds a cluster when nobody is (docs/state-machine.md, "FOUND?"). Needs
+# common.sh and auth.sh.
+#
+# The seam between topologies is three small functions: peer_addrs (who the peers are), the
+# bootstrap marker in peer_survey (which pod is rank 0) and the rank in founding_verdict (IP order
+# here; a StatefulSet ranks by ordinal). A peer survey is lines of text, one per Redis pod that
+# answered and is ours, this pod included:
+#   P <ip> <role> <master host> <master port> <master_repl_offset> <keys> <bootstrap 0|1> <connected replicas>
+# A pod that is still deciding runs its Redis as a replica of port 0 (WAITING_PORT, follow.sh): it
+# answers, holds whatever data it loaded, and follows nobody.
+
+# The bootstrap Redis says what it is in its process title (redis-server's proc-title-template),
+# which peers read with CONFIG GET: it is rank 0.
+BOOTSTRAP_TITLE='{title} {listen-addr} {server-mode} bootstrap'
+
+# peer_addrs: the address of every Redis pod, one a line, this pod's own first: each name of
+# PEER_HOSTS resolved (the headless Service lists every Redis pod, ready or not; an address
+# resolves to itself).
+peer_addrs() {
+  printf '%s\n' "$LOCAL_ADDR"
+  for _ph in $PEER_HOSTS; do
+    getent ahostsv4 "$_ph" 2>/dev/null | awk '{ print $1 }'
+  done | sort -u | grep -v -x -F "$LOCAL_ADDR"
+}
+
+# peer_survey: asks every Redis pod at once (each bounded by ASK_TIMEOUT_SECONDS); prints the P
+# lines of those that answer and are ours.
+peer_survey() {
+  peer_addrs | {
+    while read -r _pa; do
+      ask_peer "$_pa" &
+    done
+    wait
+  }
+}
+
+# ask_peer IP: the P line of the Redis at IP, from one session.
+ask_peer() {
+  [ "$1" = "$LOCAL_ADDR" ] || is_ours "$(addr_of "$1" "$REDIS_PORT")" || return 0
+  printf '%s\n' 'INFO replication' 'PING ~' 'INFO keyspace' 'PING ~' 'CONFIG GET proc-title-template' |
+    session "$ASK_TIMEOUT_SECONDS" "$1" "$REDIS_PORT" |
+    awk -F: -v ip="$1" -v title="$BOOTSTRAP_TITLE" '
+      $0 == "~" { part++; next }
+      part == 0 && NF == 2 { v[$1] = $2 }
+      part == 1 && /^db[0-9]+:keys=/ { split($2, kv, /[=,]/); keys += kv[2] }
+      part == 2 && $0 == title { boot = 1 }
+      END {
+        if (v["role"] == "") exit
+        print "P", ip, v["role"], v["master_host"] == "" ? "-" : v["master_host"], v["master_port"] == "" ? "-" : v["master_port"],
+          v["master_repl_offset"] + 0, keys + 0, boot + 0, v["connected_slaves"] + 0
+      }'
+}
+
+# The order of founders and of masters, in awk: rank(ip, bootstrap) is 0 for the bootstrap pod,
+# then the IP in numeric order.
+RANK_AWK='function rank(ip, boot,   o) { if (boot) return 0; split(ip, o, "."); return 1 + ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4] }'
+
+# best_peer_master SURVEY [EXCEPT]: "ip port" of the best master among the pods (but the one at
+# EXCEPT), by (connected replicas, master_repl_offset, lowest rank); nothing when none is a master.
+best_peer_master() {
+  printf '%s\n' "$1" | awk -v except="${2:-}" "$RANK_AWK"'
+    $1 == "P" && $3 == "master" && $2 != except {
+      r = rank($2, $8)
+      if (!n || $9 > reps || ($9 == reps && ($6 > off || ($6 == off && r < rk)))) { best = $2; reps = $9; off = $6; rk = r; n = 1 }
+    }
+    END { if (n) print best }' | while read -r _bm; do addr_of "$_bm" "$REDIS_PORT"; done
+}
+
+# founding_verdict SURVEY SEED: whether this pod founds a cluster, now that no sentinel names a live
+# master, the sentinels cannot fail over and no pod is a master (the caller checked), as one line:
+#   seed ...   the bootstrap pod with SEED set (no sentinel names any master): a new cluster, as in
+#              the seed tutorial,
+#   data ...   this pod holds the newest data of a majority of the expected pods it sees,
+#   empty ...  every expected pod answers, none holds data, and this pod is first by rank,
+#   wait ...   not this pod, and why.
+# The rest of the line lists the pods seen. The best founder is the best by (holds data,
+# master_repl_offset, lowest rank), the same order in every pod: an empty pod never founds over a
+# pod with data, and two pods that cannot see each other cannot both see a majority.
+founding_verdict() {
+  printf '%s\n' "$1" | awk -v me="$LOCAL_ADDR" -v expected="$REDIS_REPLICAS" -v seed="$2" "$RANK_AWK"'
+    function better(i, j) {
+      if ((keys[i] > 0) != (keys[j] > 0)) return keys[i] > 0
+      if (off[i] != off[j]) return off[i] > off[j]
+      return rk[i] < rk[j]
+    }
+    $1 == "P" {
+      n++; ip[n] = $2; off[n] = $6 + 0; keys[n] = $7 + 0; rk[n] = rank($2, $8)
+      if ($2 == me) self = n
+      if ($7 > 0) holders++
+      seen = seen (n > 1 ? ", " : "") $2 ($8 ? " (bootstrap)" : "") ($7 > 0 ? " (" $7 " keys, offset " $6 ")" : " (empty)")
+    }
+    END {
+      if (!self) { print "wait: its own Redis does not answer"; exit }
+      best = self
+      for (i = 1; i <= n; i++) if (better(i, best)) best = i
+      need = int(expected / 2) + 1
+      if (best != self) print "wait: " ip[best] " is the better founder; pods seen: " seen
+      else if (seed && rk[self] == 0) print "seed: pods seen: " seen
+      else if (n < need) print "wait: it sees " n " of the " expected " expected Redis pods, fewer than a majority (" need "); pods seen: " seen
+      else if (!holders && n < expected) print "wait: no pod it sees holds data, but only " n " of the " expected " expected Redis pods answer, and one with data may be away; pods seen: " seen
+      else print (holders ? "data" : "empty") ": " n " of the " expected " expected Redis pods seen: " seen
+    }'
+}

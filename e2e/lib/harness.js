@@ -130,6 +130,9 @@ function installHooks() {
 
 /** @typedef {import('../emulator/nodes/nodes').NodeSpec} NodeSpec an emulated node */
 
+/** The node bridge's MAC address (locally administered; 0a:f4:00:01 is 10.244.0.1). */
+const BRIDGE_MAC = '02:00:0a:f4:00:01';
+
 /**
  * A node for the tests' client pod alone (fixtures/client-pod.yaml prefers the label and tolerates
  * the taint; nothing else does): `Emulator.start({ nodes: [...DEFAULT_NODES, CLIENT_NODE] })` keeps
@@ -181,7 +184,10 @@ class Emulator {
     /** @param {string[]} args */
     const inNode = (args) => sh('ip', ['-n', this.nodeNs, ...args]);
     inNode(['link', 'set', 'lo', 'up']);
-    inNode(['link', 'add', 'br0', 'type', 'bridge']);
+    // A fixed MAC address: a bridge without one takes the lowest of its ports', so a pod created
+    // with a lower veth MAC changed the node's address, and every pod's ARP entry for 10.244.0.1
+    // went stale: the name server and the kubelets' probes were unreachable for 20-45 s.
+    inNode(['link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge']);
     inNode(['addr', 'add', '10.244.0.1/16', 'dev', 'br0']);
     inNode(['link', 'set', 'br0', 'up']);
     const log = fs.openSync(path.join(this.stateDir, 'daemon.log'), 'a');

@@ -20,7 +20,7 @@ redis_leaving() {
   fi
   _hstart=$(now_ms)
   _hdeadline=$((_hstart + $(ms_of "$HANDOVER_SECONDS")))
-  _hself=$(addr_of "$POD_IP" "$REDIS_PORT")
+  _hself=$(addr_of "$SELF_HOST" "$REDIS_PORT")
   # Writes wait; so do the replication pings, which Redis 7.0 sends during a CLIENT PAUSE: one sent
   # after the promotion would put the other replicas ahead of the new master, and a replica that
   # is ahead needs a full sync, with writes refused (min-replicas-to-write) until it is done.

@@ -99,8 +99,8 @@ prunable() {
 }
 
 # prune_safe: the master is healthy and no failover is in progress in the view of this sentinel
-# and of every live sentinel it knows, and none of those with a lower IP has anything to prune
-# (one sentinel restarts at a time).
+# and of every live sentinel it knows, and none of those with a lower address (IP, or stable name)
+# has anything to prune (one sentinel restarts at a time).
 prune_safe() {
   for _pip in $(live_sentinel_ips); do
     [ "$(redis_at "$_pip" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME" | field flags)" = master ] || return 1
@@ -110,7 +110,8 @@ prune_safe() {
   done
 }
 
-# live_sentinel_ips: this sentinel's IP and those of the sentinels it knows that are not down.
+# live_sentinel_ips: this sentinel's address (SELF_HOST) and those of the sentinels it knows that
+# are not down.
 live_sentinel_ips() {
   echo "$SELF_HOST"
   redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME" |

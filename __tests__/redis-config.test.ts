@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Size } from 'cdk8s';
-import { resolveSettings } from '../src';
+import { resolveSettings, resolveStatefulSetSettings } from '../src';
 import { SCRIPT_FILES, SCRIPTS_DIR } from '../src/pod-scripts';
 import { PACING, PacingName } from '../src/pod-scripts/pacing';
 import { aclRules, ACL_RULES_FILES, channelsExcept, clusterEnv, configMapData, SENTINEL_CHANNEL_PREFIX } from '../src/redis-config';
@@ -33,9 +33,10 @@ describe('cluster.env', () => {
     }
   });
 
-  test('every upper-case variable a pod script reads is set by cluster.env, the pod or the script itself', () => {
-    const fromEnv = Object.keys(envVars(clusterEnv(settings)));
-    const fromPod = ['POD_IP', 'POD_NAME', 'MASTER', 'SENTINEL', 'CONFIG_DIR'];
+  test('every upper-case variable a pod script reads is set by cluster.env (of either topology), the pod or the script itself', () => {
+    const fromEnv = [...Object.keys(envVars(clusterEnv(settings))), ...Object.keys(envVars(clusterEnv(resolveStatefulSetSettings({}))))];
+    // POD_NAMESPACE: the StatefulSet topology's pods only (its stable names need it).
+    const fromPod = ['POD_IP', 'POD_NAME', 'POD_NAMESPACE', 'MASTER', 'SENTINEL', 'CONFIG_DIR'];
     const assigned = [...scripts.matchAll(/^\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
     const read = new Set([...scripts.matchAll(/\$\{?([A-Z][A-Z0-9_]*)\b/g)].map((m) => m[1]));
     expect([...read].filter((v) => ![...fromEnv, ...fromPod, ...assigned].includes(v))).toEqual([]);

@@ -24,11 +24,17 @@ const REDIS_UID = 999;
 /** The auth Secret's files: readable by the owner (root) and the pod's fsGroup (the redis user). */
 const SECRET_FILE_MODE = 0o440;
 
-/** Env from the downward API: the entry scripts identify the pod by its IP. */
-const POD_ENV: k8s.EnvVar[] = [
-  { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-];
+/**
+ * Env from the downward API: the entry scripts identify the pod by its IP, or in the StatefulSet
+ * topology by its stable DNS name, which needs its namespace.
+ */
+function podEnv(s: RedisSentinelSettings): k8s.EnvVar[] {
+  return [
+    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ...(s.statefulSet ? [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }] : []),
+  ];
+}
 
 function script(s: RedisSentinelSettings, file: string): string {
   return `${s.paths.configDir}/${file}`;
@@ -80,7 +86,7 @@ function container(s: RedisSentinelSettings, r: Role): k8s.Container {
     name: r.name,
     image: s.image,
     command: ['sh', script(s, ENTRYPOINT)],
-    env: [...r.roleEnv, ...POD_ENV],
+    env: [...r.roleEnv, ...podEnv(s)],
     ports: [{ containerPort: r.port }],
     resources: resources(r.resources),
     readinessProbe: readinessProbe(s, r.probe),

@@ -1,4 +1,5 @@
 import { labelSelector } from './metadata';
+import { SentinelPlacement } from './props';
 import { AuthUser, RedisSentinelSettings, ResolvedAuth } from './settings';
 import { entryScripts } from './pod-scripts';
 import { PACING, PacingName } from './pod-scripts/pacing';
@@ -8,6 +9,8 @@ export const SENTINEL_PLACEHOLDERS = {
   masterHost: '%MASTER_HOST%',
   masterPort: '%MASTER_PORT%',
   announceIp: '%ANNOUNCE_IP%',
+  /** StatefulSet topology: the sentinel's id, the SHA-1 of its pod's stable DNS name. */
+  sentinelId: '%SENTINEL_ID%',
 } as const;
 
 /**
@@ -217,6 +220,15 @@ export function sentinelConf(s: RedisSentinelSettings, o: RenderOptions = {}): s
     `dir ${p.sentinelStateDir}`,
     // No client may point Sentinel's notification and reconfiguration scripts at a program.
     'sentinel deny-scripts-reconfig yes',
+    ...(s.statefulSet ? [
+      // The same id in every run of this pod (its name is stable): the other sentinels know it
+      // again when it comes back, instead of counting a second sentinel at the same name.
+      `sentinel myid ${SENTINEL_PLACEHOLDERS.sentinelId}`,
+      // Pods are known by their stable DNS names, which outlive their IPs. Before `monitor`:
+      // Sentinel reads its config in order, and a host name needs resolve-hostnames.
+      'sentinel resolve-hostnames yes',
+      'sentinel announce-hostnames yes',
+    ] : []),
     `sentinel announce-ip ${SENTINEL_PLACEHOLDERS.announceIp}`,
     `sentinel monitor ${m} ${SENTINEL_PLACEHOLDERS.masterHost} ${SENTINEL_PLACEHOLDERS.masterPort} ${s.quorum}`,
     `sentinel down-after-milliseconds ${m} ${s.downAfterMs}`,
@@ -290,6 +302,13 @@ export function clusterEnv(s: RedisSentinelSettings, o: RenderOptions = {}): str
     HANDOVER_SECONDS: handoverSeconds(s),
     REPL_PING_SECONDS,
     PAUSED_PING_SECONDS: OUT_OF_REACH,
+    // StatefulSet topology: the pods' stable names, <set>-<ordinal>.<headless Service>.<namespace>.svc
+    // (the namespace from the downward API). The sentinels' set is empty with sentinels as sidecars.
+    ...(s.statefulSet ? {
+      HEADLESS_SERVICE: s.names.headlessService,
+      REDIS_STATEFULSET: s.statefulSet.redisStatefulSet,
+      SENTINEL_STATEFULSET: s.statefulSet.sentinelPlacement === SentinelPlacement.SIDECAR ? '' : s.statefulSet.sentinelStatefulSet,
+    } : {}),
   };
   // Without these the scripts run without auth (auth: false).
   const authVars: Record<string, string> = s.auth ? {

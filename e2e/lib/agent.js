@@ -30,6 +30,9 @@ const SENTINEL_PORT = Number(process.env.K8E_SENTINEL_PORT || 26379);
 const MASTER_NAME = process.env.K8E_MASTER_NAME || 'mymaster';
 const REDIS_PORT = Number(process.env.K8E_REDIS_PORT || 6379);
 const ADMIN_PASSWORD_FILE = process.env.K8E_ADMIN_PASSWORD_FILE || '/etc/k8e-admin/admin-password';
+// The StatefulSet topology's pods are known by stable names, <pod>.<K8E_POD_DOMAIN>
+// (e.g. redis-ha-0.redis-ha-headless.default.svc); the classic one's by IP.
+const POD_DOMAIN = process.env.K8E_POD_DOMAIN || '';
 
 /**
  * The AUTH command of each login: the client password from the env, the admin's from its file,
@@ -68,8 +71,8 @@ async function oneAs(who, host, port, args, timeoutMs) {
 }
 
 /**
- * @typedef {{ pod: string, ip: string, role?: string, masterHost?: string, link?: string, connectedSlaves?: number, dbsize?: unknown, error?: string }} RedisState
- * @typedef {{ pod: string, ip: string, master?: string | null, ckquorum?: unknown, knownSentinels?: string[], knownReplicas?: string[], error?: string }} SentinelState
+ * @typedef {{ pod: string, ip: string, host: string, role?: string, masterHost?: string, link?: string, connectedSlaves?: number, dbsize?: unknown, error?: string }} RedisState
+ * @typedef {{ pod: string, ip: string, host: string, master?: string | null, ckquorum?: unknown, knownSentinels?: string[], knownReplicas?: string[], error?: string }} SentinelState
  * @typedef {{ redis: RedisState[], sentinels: SentinelState[] }} ClusterState
  * @typedef {{ name: string, ip: string, phase: string, terminating: boolean, containers: Array<{ name: string }> }} PodSummary what the daemon's `pods` op reports (in part)
  */
@@ -107,13 +110,16 @@ const isSentinel = (n) => n === 'sentinel';
 /** @param {unknown} e */
 function message(e) { return /** @type {Error} */ (e).message; }
 
+/** What the cluster knows a pod by: its stable name, or its IP. @param {PodSummary} p */
+function hostOf(p) { return POD_DOMAIN ? `${p.name}.${POD_DOMAIN}` : p.ip; }
+
 /** @returns {Promise<ClusterState>} */
 async function state() {
   /** @type {ClusterState} */
   const out = { redis: [], sentinels: [] };
   for (const p of await podsWith(isRedis)) {
     /** @type {RedisState} */
-    const r = { pod: p.name, ip: p.ip };
+    const r = { pod: p.name, ip: p.ip, host: hostOf(p) };
     try {
       const info = await oneAs('client', p.ip, REDIS_PORT, ['INFO', 'replication'], 1500);
       r.role = resp.infoField(info, 'role');
@@ -127,7 +133,7 @@ async function state() {
   }
   for (const p of await podsWith(isSentinel)) {
     /** @type {SentinelState} */
-    const s = { pod: p.name, ip: p.ip };
+    const s = { pod: p.name, ip: p.ip, host: hostOf(p) };
     try {
       const [addr, sentinels, replicas] = await callAs('client', p.ip, SENTINEL_PORT, [
         ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], ['SENTINEL', 'sentinels', MASTER_NAME], ['SENTINEL', 'replicas', MASTER_NAME]], 1500);

@@ -38,7 +38,9 @@ function clusterSettings(dist = s.DIST) {
   /** @type {Record<string, string>} */
   const env = {};
   for (const m of String(data['cluster.env'] || '').matchAll(/^([A-Z_]+)='?([^'\n]*)'?$/gm)) env[m[1]] = m[2];
-  const rc = docs.find((d) => d && d.kind === 'ReplicationController' && d.spec.template.spec.containers.some((/** @type {any} */ c) => c.name === 'redis'));
+  // The Redis pods' owner: the redis ReplicationController, or (StatefulSet topology) the Redis StatefulSet.
+  const rc = docs.find((d) => d && (d.kind === 'ReplicationController' || d.kind === 'StatefulSet')
+    && d.spec.template.spec.containers.some((/** @type {any} */ c) => c.name === 'redis'));
   const settings = {
     downAfterMs: num(/down-after-milliseconds \S+ (\d+)/),
     failoverTimeoutMs: num(/failover-timeout \S+ (\d+)/),
@@ -188,7 +190,8 @@ async function roles(emu) {
  * acknowledgements went with their data (lossFreeVia: deleted with their emptyDir), and from when the
  * cut-off side must acknowledge nothing (fencedFrom).
  * @typedef {{ t0: number, tEnd: number, pod?: string, ip?: string, failover: boolean, lossFreeAfter?: number, lossFreeVia?: string[], fencedFrom?: number, detail: string }} Injection
- * @typedef {{ cs: ClusterSettings, b: Bounds }} FaultContext
+ * @typedef {{ cs: ClusterSettings, b: Bounds, health?: { ready?: (emu: Emulator) => Promise<Record<string, number>>, redis?: number, sentinels?: number } }} FaultContext
+ *   health: how waitHealthy judges this topology (default: the classic one's controllers)
  * @typedef {{ name: string, what: string, inject: (emu: Emulator, ctx: FaultContext) => Promise<Injection>, settleMs: (b: Bounds) => number }} Fault
  */
 
@@ -456,7 +459,7 @@ async function observe(emu, fault, ctx, prefix, opts = {}) {
   let healthyAt = NaN;
   try {
     const timeoutMs = Math.max(5000, inj.tEnd + fault.settleMs(ctx.b) - Date.now());
-    await s.waitHealthy(emu, { timeoutMs, notMaster: inj.failover && inj.ip ? inj.ip : null });
+    await s.waitHealthy(emu, { ...ctx.health, timeoutMs, notMaster: inj.failover && inj.ip ? inj.ip : null });
     healthyAt = Date.now();
   } catch (e) {
     healthy = /** @type {Error} */ (e).message.split('\n').slice(0, 8).join('\n');

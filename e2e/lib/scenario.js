@@ -58,24 +58,24 @@ function judge(st, rcs, { redis = 3, sentinels = 3 } = {}) {
   if (st.redis.length !== redis) problems.push(`${st.redis.length} Redis pods running, want ${redis}`);
   for (const r of st.redis) {
     if (r.error) problems.push(`${r.pod}: ${r.error}`);
-    else if (master && r !== master && !(r.role === 'slave' && r.masterHost === master.ip && r.link === 'up')) {
-      problems.push(`${r.pod} is ${r.role} of ${r.masterHost} link ${r.link}, not a synced replica of ${master.ip}`);
+    else if (master && r !== master && !(r.role === 'slave' && r.masterHost === master.host && r.link === 'up')) {
+      problems.push(`${r.pod} is ${r.role} of ${r.masterHost} link ${r.link}, not a synced replica of ${master.host}`);
     }
   }
   if (st.sentinels.length !== sentinels) problems.push(`${st.sentinels.length} sentinel pods running, want ${sentinels}`);
   for (const s of st.sentinels) {
     if (s.error) problems.push(`${s.pod}: ${s.error}`);
-    else if (!master || s.master !== master.ip) problems.push(`sentinel ${s.pod} names ${s.master}`);
+    else if (!master || s.master !== master.host) problems.push(`sentinel ${s.pod} names ${s.master}`);
     else if (!/^OK/.test(String(s.ckquorum))) problems.push(`sentinel ${s.pod} CKQUORUM: ${s.ckquorum}`);
     else {
       // A sentinel that does not know the live replicas cannot promote one (-failover-abort-no-good-slave).
       for (const r of st.redis) {
         if (r === master || r.error) continue;
-        if (!(s.knownReplicas || []).includes(`${r.ip}:slave`)) problems.push(`sentinel ${s.pod} does not know replica ${r.pod} (${r.ip}) as healthy: ${JSON.stringify(s.knownReplicas)}`);
+        if (!(s.knownReplicas || []).includes(`${r.host}:slave`)) problems.push(`sentinel ${s.pod} does not know replica ${r.pod} (${r.host}) as healthy: ${JSON.stringify(s.knownReplicas)}`);
       }
       for (const o of st.sentinels) {
         if (o === s || o.error) continue;
-        if (!(s.knownSentinels || []).includes(`${o.ip}:sentinel`)) problems.push(`sentinel ${s.pod} does not know sentinel ${o.pod} (${o.ip}) as healthy`);
+        if (!(s.knownSentinels || []).includes(`${o.host}:sentinel`)) problems.push(`sentinel ${s.pod} does not know sentinel ${o.pod} (${o.host}) as healthy`);
       }
     }
   }
@@ -99,16 +99,17 @@ async function rcReady(emu) {
 
 /**
  * Waits until judge() finds the cluster healthy (and, with notMaster, with another master).
+ * `ready` counts the ready pods of each owner (rcReady: the classic topology's controllers).
  * @param {Emulator} emu
- * @param {{ timeoutMs?: number, notMaster?: string | null, redis?: number, sentinels?: number }} [opts]
+ * @param {{ timeoutMs?: number, notMaster?: string | null, redis?: number, sentinels?: number, ready?: (emu: Emulator) => Promise<Record<string, number>> }} [opts]
  * @returns {Promise<Verdict & { master: RedisState }>}
  */
-async function waitHealthy(emu, { timeoutMs = 90000, notMaster = null, ...want } = {}) {
+async function waitHealthy(emu, { timeoutMs = 90000, notMaster = null, ready = rcReady, ...want } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     /** @type {ClusterState} */
     const st = await agent(emu, ['state']);
-    const last = judge(st, await rcReady(emu), want);
+    const last = judge(st, await ready(emu), want);
     last.state = st;
     if (last.ok && notMaster && last.master && last.master.ip === notMaster) { last.ok = false; last.problems.push(`master is still ${notMaster}`); }
     if (last.ok && last.master) return { ...last, master: last.master };

@@ -24,6 +24,29 @@ fi
 # shellcheck disable=SC2034 # used by the scripts that source this file
 LOCAL_ADDR=${POD_IP:-127.0.0.1}
 
+# stable_names SET COUNT: the stable DNS name of each pod of StatefulSet SET, ordinals 0 to COUNT-1,
+# one a line: <SET>-<ordinal>.<headless Service>.<namespace>.svc. A name outlives its pod's IP, and
+# resolves from every namespace (the search path adds the cluster domain); with
+# publishNotReadyAddresses it resolves as soon as the pod runs, ready or not.
+stable_names() {
+  _sn=0
+  while [ "$_sn" -lt "$2" ]; do
+    printf '%s-%s.%s.%s.svc\n' "$1" "$_sn" "$HEADLESS_SERVICE" "$POD_NAMESPACE"
+    _sn=$((_sn + 1))
+  done
+}
+
+# SELF_HOST: what this pod is known by: the address its Redis announces to its master
+# (replica-announce-ip) and its sentinel to the others, so the one the sentinels and peers name it
+# by. In the classic topology the pod IP; in the StatefulSet topology (cluster.env sets
+# REDIS_STATEFULSET) the pod's stable DNS name, which a replacement pod keeps with a new IP.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+if [ -n "${REDIS_STATEFULSET:-}" ]; then
+  SELF_HOST=$POD_NAME.$HEADLESS_SERVICE.$POD_NAMESPACE.svc
+else
+  SELF_HOST=$LOCAL_ADDR
+fi
+
 log() {
   printf '%s %s[%s]: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$ROLE" "${POD_NAME:-$(hostname)}" "$*" >&2
 }

@@ -10,20 +10,28 @@
 #       failover-state "-" when no failover is in progress),
 #   K <ip> <port>
 #       a sentinel that an answering sentinel lists (SENTINEL sentinels).
-# The classic topology asks the sentinel Service; a topology with stable names (StatefulSet)
-# passes its sentinels' names as the known list.
+# The classic topology asks the sentinel Service; the StatefulSet topology also asks each of its
+# sentinels by stable name (stable_sentinels), ready or not.
 
-# sentinel_survey [KNOWN]: asks the sentinel Service and every sentinel of KNOWN ("host port"
-# lines, e.g. the K lines of an earlier survey), all at once, each bounded by ASK_TIMEOUT_SECONDS;
-# prints the survey. Without KNOWN it asks the Service first, for the sentinels it lists. A
-# sentinel reached twice (through the Service and by address) counts once.
+# sentinel_survey [KNOWN]: asks the sentinel Service, every sentinel of KNOWN ("host port" lines,
+# e.g. the K lines of an earlier survey) and every stable_sentinels, all at once, each bounded by
+# ASK_TIMEOUT_SECONDS; prints the survey. Without KNOWN it asks the Service first, for the
+# sentinels it lists. A sentinel reached twice (through the Service and by address) counts once.
 sentinel_survey() {
   _sv_known=${1:-}
   if [ -z "$_sv_known" ]; then
     _sv_known=$(ask_sentinels "$(addr_of "$SENTINEL_HOST" "$SENTINEL_PORT")" | awk '$1 == "K" { print $2, $3 }')
   fi
   ask_sentinels "$(addr_of "$SENTINEL_HOST" "$SENTINEL_PORT")
-$_sv_known"
+$_sv_known
+$(stable_sentinels)"
+}
+
+# stable_sentinels: "host port" of each sentinel by its stable name (StatefulSet topology: in the
+# sentinels' own StatefulSet, or beside each Redis); nothing in the classic topology.
+stable_sentinels() {
+  [ -n "${REDIS_STATEFULSET:-}" ] || return 0
+  stable_names "${SENTINEL_STATEFULSET:-$REDIS_STATEFULSET}" "$SENTINEL_REPLICAS" | sed "s/\$/ $SENTINEL_PORT/"
 }
 
 # connected_sentinels: "host port" of each sentinel with a command link to the local Redis (Sentinel

@@ -39,10 +39,10 @@ run_redis() {
     watch_secret redis "$auth_started" &
   fi
   if [ "$ROLE" = master ]; then
-    exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$POD_IP" --replicaof "$LOCAL_ADDR" "$WAITING_PORT" \
+    exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$SELF_HOST" --replicaof "$LOCAL_ADDR" "$WAITING_PORT" \
       --proc-title-template "$BOOTSTRAP_TITLE"
   fi
-  exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$POD_IP" --replicaof "$LOCAL_ADDR" "$WAITING_PORT"
+  exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$SELF_HOST" --replicaof "$LOCAL_ADDR" "$WAITING_PORT"
 }
 
 # run_sentinel: this shell supervises redis-sentinel (sentinel.sh), with the janitor beside it

@@ -49,7 +49,7 @@ keep_role_once() {
   _role=$(printf '%s\n' "$_info" | info_field role)
   _current=$(master_of "$_info")
   [ -n "$_role" ] || return 0
-  _self=$(addr_of "$POD_IP" "$REDIS_PORT")
+  _self=$(addr_of "$SELF_HOST" "$REDIS_PORT")
   _ask=$_known
   [ "$_role" != master ] || _ask=$(printf '%s\n' "$_known" "$(connected_sentinels)")
   _survey=$(sentinel_survey "$_ask")
@@ -182,7 +182,7 @@ resume_once() {
 stranded_once() {
   _stranded=1
   _peers=$(peer_survey)
-  _best=$(best_peer_master "$_peers" "$LOCAL_ADDR")
+  _best=$(best_peer_master "$_peers" "$SELF_HOST")
   if [ -n "$_best" ] && is_live_master "$_best"; then
     log "no sentinel names a live master of $MASTER_NAME; the Redis pods show the live master $(addr_text "$_best"): replicating from it"
     replicate_from "$_best"

@@ -3,11 +3,12 @@
 # master, and who founds a cluster when nobody is (docs/state-machine.md, "FOUND?"). Needs
 # common.sh and auth.sh.
 #
-# The seam between topologies is three small functions: peer_addrs (who the peers are), the
-# bootstrap marker in peer_survey (which pod is rank 0) and the rank in founding_verdict (IP order
-# here; a StatefulSet ranks by ordinal). A peer survey is lines of text, one per Redis pod that
-# answered and is ours, this pod included:
-#   P <ip> <role> <master host> <master port> <master_repl_offset> <keys> <bootstrap 0|1> <connected replicas>
+# The seam between topologies is small: peer_addrs (who the peers are: the addresses behind the
+# headless Service, or each ordinal's stable name), the bootstrap marker in peer_survey (the classic
+# topology's rank 0) and the rank (RANK_AWK: IP order, or the StatefulSet ordinal). A peer survey is
+# lines of text, one per Redis pod that answered and is ours, this pod included, each named by what
+# it is known by (SELF_HOST in that pod: its IP, or its stable name):
+#   P <host> <role> <master host> <master port> <master_repl_offset> <keys> <bootstrap 0|1> <connected replicas>
 # A pod that is still deciding runs its Redis as a replica of port 0 (WAITING_PORT, follow.sh): it
 # answers, holds whatever data it loaded, and follows nobody.
 
@@ -15,16 +16,21 @@
 # which peers read with CONFIG GET: it is rank 0.
 BOOTSTRAP_TITLE='{title} {listen-addr} {server-mode} bootstrap'
 
-# peer_addrs: the address of every Redis pod, one a line, this pod's own first: each name of
-# PEER_HOSTS resolved (the headless Service lists every Redis pod, ready or not; an address
-# resolves to itself). Each lookup is bounded like a redis-cli call: a resolver whose first
-# packets are lost waits 5 s per try and search domain (20 s seen in the e2e runs), and the next
-# check asks afresh.
+# peer_addrs: every Redis pod, one a line, this pod first. Classic: each name of PEER_HOSTS
+# resolved (the headless Service lists every Redis pod, ready or not; an address resolves to
+# itself), each lookup bounded like a redis-cli call (a resolver whose first packets are lost waits
+# 5 s per try and search domain: 20 s seen in the e2e runs). StatefulSet: the stable name of each
+# ordinal of the StatefulSet's expected replicas (a pod that is away, its DNS record gone, does not
+# answer).
 peer_addrs() {
-  printf '%s\n' "$LOCAL_ADDR"
-  for _ph in $PEER_HOSTS; do
-    timeout "$CLI_TIMEOUT_SECONDS" getent ahostsv4 "$_ph" 2>/dev/null | awk '{ print $1 }'
-  done | sort -u | grep -v -x -F "$LOCAL_ADDR"
+  printf '%s\n' "$SELF_HOST"
+  if [ -n "${REDIS_STATEFULSET:-}" ]; then
+    stable_names "$REDIS_STATEFULSET" "$REDIS_REPLICAS"
+  else
+    for _ph in $PEER_HOSTS; do
+      timeout "$CLI_TIMEOUT_SECONDS" getent ahostsv4 "$_ph" 2>/dev/null | awk '{ print $1 }'
+    done
+  fi | sort -u | grep -v -x -F "$SELF_HOST"
 }
 
 # peer_survey: asks every Redis pod at once (each bounded by ASK_TIMEOUT_SECONDS); prints the P
@@ -38,11 +44,12 @@ peer_survey() {
   }
 }
 
-# ask_peer IP: the P line of the Redis at IP, from one session.
+# ask_peer HOST: the P line of the Redis at HOST (this pod's own at LOCAL_ADDR), from one session.
 ask_peer() {
-  [ "$1" = "$LOCAL_ADDR" ] || is_ours "$(addr_of "$1" "$REDIS_PORT")" || return 0
+  _pdial=$1
+  if [ "$1" = "$SELF_HOST" ]; then _pdial=$LOCAL_ADDR; else is_ours "$(addr_of "$1" "$REDIS_PORT")" || return 0; fi
   printf '%s\n' 'INFO replication' 'PING ~' 'INFO keyspace' 'PING ~' 'CONFIG GET proc-title-template' |
-    session "$ASK_TIMEOUT_SECONDS" "$1" "$REDIS_PORT" |
+    session "$ASK_TIMEOUT_SECONDS" "$_pdial" "$REDIS_PORT" |
     awk -F: -v ip="$1" -v title="$BOOTSTRAP_TITLE" '
       $0 == "~" { part++; next }
       part == 0 && NF == 2 { v[$1] = $2 }
@@ -55,9 +62,12 @@ ask_peer() {
       }'
 }
 
-# The order of founders and of masters, in awk: rank(ip, bootstrap) is 0 for the bootstrap pod,
-# then the IP in numeric order.
-RANK_AWK='function rank(ip, boot,   o) { if (boot) return 0; split(ip, o, "."); return 1 + ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4] }'
+# The order of founders and of masters, in awk: rank(host, bootstrap) is 0 for the bootstrap pod,
+# then an IPv4 address in numeric order; a stable name <set>-<ordinal>.<...> ranks by its ordinal.
+RANK_AWK='function rank(ip, boot,   o) {
+  if (boot) return 0
+  if (ip !~ /^[0-9.]+$/) { sub(/\..*/, "", ip); sub(/.*-/, "", ip); return ip + 0 }
+  split(ip, o, "."); return 1 + ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4] }'
 
 # best_peer_master SURVEY [EXCEPT]: "ip port" of the best master among the pods (but the one at
 # EXCEPT), by (connected replicas, master_repl_offset, lowest rank); nothing when none is a master.
@@ -72,8 +82,8 @@ best_peer_master() {
 
 # founding_verdict SURVEY SEED: whether this pod founds a cluster, now that no sentinel names a live
 # master, the sentinels cannot fail over and no pod is a master (the caller checked), as one line:
-#   seed ...   the bootstrap pod with SEED set (no sentinel names any master): a new cluster, as in
-#              the seed tutorial,
+#   seed ...   the bootstrap pod (classic topology) with SEED set (no sentinel names any master): a
+#              new cluster, as in the seed tutorial,
 #   data ...   this pod holds the newest data of a majority of the expected pods it sees,
 #   empty ...  every expected pod answers, none holds data, and this pod is first by rank,
 #   wait ...   not this pod, and why.
@@ -81,14 +91,14 @@ best_peer_master() {
 # master_repl_offset, lowest rank), the same order in every pod: an empty pod never founds over a
 # pod with data, and two pods that cannot see each other cannot both see a majority.
 founding_verdict() {
-  printf '%s\n' "$1" | awk -v me="$LOCAL_ADDR" -v expected="$REDIS_REPLICAS" -v seed="$2" "$RANK_AWK"'
+  printf '%s\n' "$1" | awk -v me="$SELF_HOST" -v expected="$REDIS_REPLICAS" -v seed="$2" "$RANK_AWK"'
     function better(i, j) {
       if ((keys[i] > 0) != (keys[j] > 0)) return keys[i] > 0
       if (off[i] != off[j]) return off[i] > off[j]
       return rk[i] < rk[j]
     }
     $1 == "P" {
-      n++; ip[n] = $2; off[n] = $6 + 0; keys[n] = $7 + 0; rk[n] = rank($2, $8)
+      n++; ip[n] = $2; off[n] = $6 + 0; keys[n] = $7 + 0; rk[n] = rank($2, $8); boot[n] = $8 + 0
       if ($2 == me) self = n
       if ($7 > 0) holders++
       seen = seen (n > 1 ? ", " : "") $2 ($8 ? " (bootstrap)" : "") ($7 > 0 ? " (" $7 " keys, offset " $6 ")" : " (empty)")
@@ -99,7 +109,7 @@ founding_verdict() {
       for (i = 1; i <= n; i++) if (better(i, best)) best = i
       need = int(expected / 2) + 1
       if (best != self) print "wait: " ip[best] " is the better founder; pods seen: " seen
-      else if (seed && rk[self] == 0) print "seed: pods seen: " seen
+      else if (seed && boot[self]) print "seed: pods seen: " seen
       else if (n < need) print "wait: it sees " n " of the " expected " expected Redis pods, fewer than a majority (" need "); pods seen: " seen
       else if (!holders && n < expected) print "wait: no pod it sees holds data, but only " n " of the " expected " expected Redis pods answer, and one with data may be away; pods seen: " seen
       else print (holders ? "data" : "empty") ": " n " of the " expected " expected Redis pods seen: " seen

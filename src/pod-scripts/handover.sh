@@ -20,7 +20,7 @@ redis_leaving() {
   fi
   _hstart=$(now_ms)
   _hdeadline=$((_hstart + $(ms_of "$HANDOVER_SECONDS")))
-  _hself=$(addr_of "$POD_IP" "$REDIS_PORT")
+  _hself=$(addr_of "$SELF_HOST" "$REDIS_PORT")
   # Ask the sentinels connected to this master by address, beside the Service.
   _hknown=$(connected_sentinels)
   # Writes wait; so do the replication pings, which Redis 7.0 sends during a CLIENT PAUSE: one sent

@@ -99,20 +99,21 @@ prunable() {
 }
 
 # prune_safe: the master is healthy and no failover is in progress in the view of this sentinel
-# and of every live sentinel it knows, and none of those with a lower IP has anything to prune
-# (one sentinel restarts at a time).
+# and of every live sentinel it knows, and none of those with a lower address (IP, or stable name)
+# has anything to prune (one sentinel restarts at a time).
 prune_safe() {
   for _pip in $(live_sentinel_ips); do
     [ "$(redis_at "$_pip" "$SENTINEL_PORT" SENTINEL master "$MASTER_NAME" | field flags)" = master ] || return 1
-    if [ "$_pip" != "$POD_IP" ] && [ "$(printf '%s\n%s\n' "$_pip" "$POD_IP" | sort | head -n 1)" = "$_pip" ]; then
+    if [ "$_pip" != "$SELF_HOST" ] && [ "$(printf '%s\n%s\n' "$_pip" "$SELF_HOST" | sort | head -n 1)" = "$_pip" ]; then
       [ -z "$(prunable "$_pip")" ] || return 1
     fi
   done
 }
 
-# live_sentinel_ips: this sentinel's IP and those of the sentinels it knows that are not down.
+# live_sentinel_ips: this sentinel's address (SELF_HOST) and those of the sentinels it knows that
+# are not down.
 live_sentinel_ips() {
-  echo "$POD_IP"
+  echo "$SELF_HOST"
   redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL sentinels "$MASTER_NAME" |
     awk 'NR % 2 == 1 { k = $0; next } k == "ip" { ip = $0 } k == "flags" && $0 !~ /s_down/ { print ip }'
 }

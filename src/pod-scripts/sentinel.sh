@@ -80,14 +80,22 @@ sentinel_conf_ready() {
   _smaster=${_sfound#* }
   log "monitoring master $MASTER_NAME at $(addr_text "$_smaster") with quorum $QUORUM (config epoch $_sepoch)"
   {
-    sed -e "s/%MASTER_HOST%/$(addr_host "$_smaster")/" -e "s/%MASTER_PORT%/$(addr_port "$_smaster")/" -e "s/%ANNOUNCE_IP%/$POD_IP/" \
-      "$CONFIG_DIR/sentinel.conf"
+    sed -e "s/%MASTER_HOST%/$(addr_host "$_smaster")/" -e "s/%MASTER_PORT%/$(addr_port "$_smaster")/" -e "s/%ANNOUNCE_IP%/$SELF_HOST/" \
+      -e "s/%SENTINEL_ID%/$(sentinel_id)/" "$CONFIG_DIR/sentinel.conf"
     if [ "$_sepoch" -gt 0 ]; then
       printf 'sentinel current-epoch %s\nsentinel config-epoch %s %s\n' "$_sepoch" "$MASTER_NAME" "$_sepoch"
     fi
     if auth_on; then sentinel_auth_lines; fi
   } >"$SENTINEL_CONF.tmp"
   mv "$SENTINEL_CONF.tmp" "$SENTINEL_CONF"
+}
+
+# sentinel_id: the sentinel's id in the StatefulSet topology (sentinel.conf's `sentinel myid`): the
+# SHA-1 of the pod's stable name, 40 hex digits as Sentinel wants. A replaced pod's sentinel comes
+# back with the id and the name the others know, instead of as a second sentinel beside a dead one
+# that counts against the majority until it is pruned.
+sentinel_id() {
+  printf '%s' "$SELF_HOST" | sha1sum | cut -d' ' -f1
 }
 
 # find_master_for_sentinel: prints "<config epoch> <host> <port>" of the master to monitor; fails

@@ -1,0 +1,304 @@
+/**
+ * End-to-end: the StatefulSet topology (dist/statefulset/, issue 11) on the pod emulator, brought up
+ * by `kubectl apply` alone: no launch script. One applied cluster is shared by the scenarios, in
+ * order; each starts from a healthy cluster and runs a WAIT-acknowledged ioredis writer, the
+ * two-masters monitor and the sentinel event log around one fault (e2e/lib/faults.js), and asserts:
+ * no acknowledged write lost (also none of the earlier scenarios'), never two masters accepting
+ * writes, healthy again within the fault's bound. The measured numbers are printed as
+ * `[statefulset] ...` lines. K8E_STS=apply,kill-master,... runs only the named scenarios (apply
+ * always runs). See e2e/README.md.
+ */
+
+export {}; // a module, not a global script: its names stay its own
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { canRun, Emulator, DEFAULT_NODES, CLIENT_NODE } = require('./lib/harness');
+const s = require('./lib/scenario');
+const f = require('./lib/faults');
+
+const skipReason: string | null = canRun();
+const describeE2E = skipReason ? describe.skip : describe;
+if (skipReason) test.skip(`e2e skipped: ${skipReason}`, () => undefined);
+
+const DIST = path.join(s.DIST, 'statefulset');
+const CLIENT_MANIFEST = path.join(__dirname, 'fixtures', 'redis-ha-client-pod.yaml');
+const STS = 'redis-ha';
+const SECRET = 'redis-ha-auth';
+const ONLY = (process.env.K8E_STS || '').split(',').filter(Boolean);
+
+const sec = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(2)} s`);
+function report(name: string, value: unknown): void {
+  console.log(`[statefulset] ${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+}
+
+describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', () => {
+  let emu: any;
+  const cs = f.clusterSettings(DIST);
+  const b = f.bounds(cs);
+  /** How the faults' health check sees this topology: the Redis StatefulSet's ready pods. */
+  const ready = async (e: any) => ({ redis: Number((await e.kubectl(['get', 'sts', STS, '-o', 'jsonpath={.status.readyReplicas}'])).stdout || 0) });
+  /** How many Redis and sentinel pods a healthy cluster has now (scale changes it). */
+  const want = { redis: 3, sentinels: 3 };
+  // Getters: observe() reads them after the fault, which may have scaled the StatefulSet.
+  const ctx = () => ({ cs, b, health: { ready, get redis() { return want.redis; }, get sentinels() { return want.sentinels; } } });
+  const healthy = (timeoutMs: number) => s.waitHealthy(emu, { timeoutMs, ready, ...want });
+  const k = (...args: string[]) => emu.kubectl(args, { timeoutMs: 180000 });
+  let appliedOk = false;
+  const tally = { started: 0, passed: 0 };
+  /** Every acknowledged write so far: the volumes keep them through every scenario. */
+  const keySets: Array<{ prefix: string, runs: Array<[number, number]> }> = [];
+  let n = 0;
+
+  const scenario = (id: string) => (title: string, fn: () => Promise<void>, timeoutMs: number) => {
+    if (id !== 'apply' && ONLY.length && !ONLY.includes(id)) return test.skip(title, fn);
+    return test(title, async () => {
+      tally.started++;
+      if (id !== 'apply' && !appliedOk) throw new Error('not run: the apply failed');
+      await fn();
+      tally.passed++;
+    }, timeoutMs);
+  };
+
+  /**
+   * One fault with the writer, the monitor and the event log around it (faults.observe); returns
+   * the observation and the problems: the common ones and the fault's own.
+   */
+  async function run(id: string, fault: any, own: (o: any, inj: any) => string[] = () => []) {
+    await healthy(90000).catch((e: Error) => {
+      throw new Error(`the cluster was not healthy before ${id}: ${e.message.split('\n').slice(0, 6).join('\n')}`);
+    });
+    const prefix = `${id}-${++n}`;
+    const { inj, obs, healthy: notHealthy, writer } = await f.observe(emu, fault, ctx(), prefix);
+    report(id, f.summary(inj, obs));
+    if (obs.lostSample.length) report(`${id} lost writes (first)`, obs.lostSample.map((x: any) => ({ seq: x.seq, atMs: x.t - inj.t0, via: x.via })));
+    const bad: string[] = [];
+    if (obs.lostCounted === null) bad.push(`the acknowledged writes could not be checked: ${obs.verifyError}`);
+    else if (obs.lostCounted) bad.push(`${obs.lostCounted} acknowledged writes lost`);
+    if (obs.splitRounds.length) bad.push(`two masters accepted writes at once: ${JSON.stringify(obs.splitRounds.slice(0, 3))}`);
+    if (obs.acked === 0) bad.push('the writer never had a write acknowledged');
+    if (notHealthy) bad.push(`not healthy within ${sec(fault.settleMs(b))} after the fault ended: ${notHealthy}`);
+    bad.push(...own(obs, inj));
+    if (keySets.length) {
+      const v = await f.verifyKeys(emu, keySets);
+      if (v.error) bad.push(`could not check the writes of earlier scenarios: ${v.error}`);
+      if (v.missing) bad.push(`${v.missing} of ${v.checked} writes acknowledged in earlier scenarios are gone: ${JSON.stringify(v.byPrefix)}`);
+    }
+    keySets.push({ prefix, runs: writer.kept });
+    expect({ scenario: id, fault: inj.detail, problems: bad }).toEqual({ scenario: id, fault: inj.detail, problems: [] });
+    return { inj, obs, writer };
+  }
+
+  /** A fault of this file: what it does, and how long the cluster gets to be healthy after it ends. */
+  const fault = (name: string, settleMs: (bb: any) => number, inject: () => Promise<any>) => ({ name, what: name, settleMs, inject });
+  const redisPodNames = async () => (await f.redisPods(emu)).map((p: any) => p.name).sort();
+  const nodeOf = async (pod: string) => (await k('get', 'pod', pod, '-o', 'jsonpath={.spec.nodeName}')).stdout;
+  /** Until every pod of the StatefulSet is ready again (a replaced pod, a new revision). */
+  const settled = async (timeoutMs: number) => {
+    const r = await k('rollout', 'status', `statefulset/${STS}`, `--timeout=${Math.round(timeoutMs / 1000)}s`);
+    if (r.code !== 0) throw new Error(`rollout status: ${r.stdout}${r.stderr}`);
+  };
+  const failedOver = (o: any) => (o.newMasterMs === null || o.newMasterMs > b.failoverMs
+    ? [`another master accepted writes after ${sec(o.newMasterMs)}, bound D + F = ${sec(b.failoverMs)}`] : []);
+
+  beforeAll(async () => {
+    report('manifests under test', DIST);
+    report('bounds', { ...b, D: cs.downAfterMs, F: cs.failoverTimeoutMs });
+    emu = await Emulator.start({ nodes: [...DEFAULT_NODES, CLIENT_NODE] });
+    report('emulator state dir', emu.stateDir);
+    const a = await emu.kubectl(['apply', '-f', CLIENT_MANIFEST]);
+    if (a.code !== 0) throw new Error(`client pod: ${a.stderr}`);
+    const w = await emu.kubectl(['wait', '--for=condition=Ready', `pod/${s.CLIENT_POD}`, '--timeout=30s']);
+    if (w.code !== 0) throw new Error(`client pod not ready: ${w.stderr}`);
+  }, 60000);
+
+  afterAll(async () => {
+    if (!emu) return;
+    const keep = tally.passed < tally.started;
+    await emu.stop({ keepLogs: keep });
+    if (keep) report('logs kept for the failed run', emu.stateDir);
+  }, 60000);
+
+  scenario('apply')('kubectl apply -f dist/statefulset into an empty namespace reaches health by itself; applying again changes nothing', async () => {
+    // The Secret comes from outside the manifests, as a GitOps setup provides it (sealed or external
+    // secrets); the pods wait for it.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8e-sts-secret-'));
+    const keys = ['client-password', 'replication-password', 'sentinel-password', 'admin-password'];
+    for (const key of keys) fs.writeFileSync(path.join(dir, key), crypto.randomBytes(18).toString('base64url'));
+    const c = await k('create', 'secret', 'generic', SECRET, ...keys.map((key) => `--from-file=${key}=${path.join(dir, key)}`));
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(c.code).toBe(0);
+
+    const objects = fs.readdirSync(DIST).reduce((m: number, file: string) => m + (fs.readFileSync(path.join(DIST, file), 'utf8').match(/^kind: /gm) || []).length, 0);
+    const t0 = Date.now();
+    const first = await k('apply', '-f', DIST);
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+    const h = await healthy(180000);
+    const applyMs = Date.now() - t0;
+    report('apply → healthy', `${sec(applyMs)} (master ${h.master.pod})`);
+    appliedOk = true;
+
+    // Again, with the writer running: every object unchanged, nothing restarts, no write lost.
+    const { obs } = await run('apply-again', fault('apply-again', () => 5000, async () => {
+      const t = Date.now();
+      const again = await k('apply', '-f', DIST);
+      const lines = again.stdout.split('\n').filter(Boolean);
+      report('second apply', lines.join('; '));
+      expect(again.code).toBe(0);
+      expect(lines.filter((l: string) => !/ unchanged$/.test(l))).toEqual([]);
+      expect(lines.length).toBe(objects);
+      return { t0: t, tEnd: Date.now(), failover: false, detail: 'kubectl apply -f dist/statefulset again' };
+    }), (o) => (o.switches ? [`${o.switches} +switch-master events`] : []));
+    expect(obs.writerOutageMs).toBeLessThan(1000);
+  }, 300000);
+
+  scenario('kill-master')('the master pod killed (grace 0): another is promoted; the pod comes back with a new IP and is found by name', async () => {
+    let before = '';
+    const { inj } = await run('kill-master', fault('kill-master', (bb) => bb.rejoinMs, async () => {
+      const { master } = await f.roles(emu);
+      before = master.ip;
+      const t0 = Date.now();
+      await emu.deletePods([master.pod], { gracePeriod: 0 });
+      return { t0, tEnd: t0, pod: master.pod, ip: master.ip, failover: true, detail: `deleted ${master.pod} (${master.ip}) with grace 0` };
+    }), (o) => [...failedOver(o)]);
+    const back = (await f.redisPods(emu)).find((p: any) => p.name === inj.pod);
+    report('kill-master: the pod came back', `${inj.pod} ${before} → ${back && back.ip}`);
+    expect(back && back.ip).not.toBe(before);
+  }, 300000);
+
+  scenario('restart-all')('every pod killed at once, volumes kept: back to health by itself with the newest data', async () => {
+    const { obs } = await run('restart-all', fault('restart-all', (bb) => bb.foundMs, async () => {
+      const pods = await redisPodNames();
+      const t0 = Date.now();
+      await emu.deletePods(pods, { gracePeriod: 0 });
+      return { t0, tEnd: t0, failover: false, detail: `deleted ${pods.join(', ')} with grace 0` };
+    }), (o) => (o.resumedAfterEndMs === null || o.resumedAfterEndMs > b.foundMs
+      ? [`writes resumed after ${sec(o.resumedAfterEndMs)}, bound DISCOVERY_TIMEOUT + 3 INFO periods = ${sec(b.foundMs)}`] : []));
+    report('restart-all → healthy', `${sec(obs.healthyAfterEndMs)}; writes resumed after ${sec(obs.resumedAfterEndMs)} (bound ${sec(b.foundMs)})`);
+  }, 420000);
+
+  scenario('kill-sentinels')('every sentinel killed at once: writes go on, and they come back agreeing on the master (no failover)', async () => {
+    await run('kill-sentinels', fault('kill-sentinels', (bb) => bb.sentinelsMs, async () => {
+      const pods = await redisPodNames();
+      const t0 = Date.now();
+      await Promise.all(pods.map((p: string) => emu.kill(p, 'sentinel', { match: 'redis-sentinel', signal: 'SIGKILL' })));
+      return { t0, tEnd: t0, failover: false, detail: `killed redis-sentinel in ${pods.join(', ')}` };
+    }), (o) => [
+      ...(o.writerOutageMs > b.clientMs ? [`the writer was out for ${sec(o.writerOutageMs)} though the master never went`] : []),
+      ...(o.switches ? [`${o.switches} +switch-master events: a failover of a master that never went`] : []),
+    ]);
+  }, 300000);
+
+  scenario('empty-master')('the master restarted with an empty volume (its claim deleted): it does not wipe its replicas', async () => {
+    await run('empty-master', fault('empty-master', (bb) => bb.rejoinMs, async () => {
+      const { master } = await f.roles(emu);
+      const t0 = Date.now();
+      expect((await k('delete', 'pvc', `data-${master.pod}`, '--wait=false')).code).toBe(0);
+      await emu.deletePods([master.pod], { gracePeriod: 0 });
+      return { t0, tEnd: t0, pod: master.pod, ip: master.ip, failover: true, detail: `deleted the claim and the pod of ${master.pod} with grace 0` };
+    }), (o) => [...failedOver(o)]);
+  }, 300000);
+
+  scenario('rolling-update')('a rolling update (a changed pod template applied) with the writer running: each handover is short', async () => {
+    const changed = fs.mkdtempSync(path.join(os.tmpdir(), 'k8e-sts-update-'));
+    for (const file of fs.readdirSync(DIST)) {
+      const text = fs.readFileSync(path.join(DIST, file), 'utf8');
+      // An annotation on the Redis pods' template: a new revision, as an image or config change makes.
+      fs.writeFileSync(path.join(changed, file), text.replace(/(  template:\n    metadata:\n)/, '$1      annotations:\n        k8e.io/revision: "2"\n'));
+    }
+    const order: string[] = [];
+    const { obs, inj, writer } = await run('rolling-update', fault('rolling-update', (bb) => bb.rejoinMs, async () => {
+      const { master } = await f.roles(emu);
+      const t0 = Date.now();
+      const r = await k('apply', '-f', changed);
+      expect(r.stdout).toMatch(/statefulset.apps\/redis-ha configured/);
+      // Which pod restarts when: the StatefulSet controller goes from the highest ordinal down.
+      const seen = new Set<string>();
+      const created: Record<string, unknown> = {};
+      for (const p of await emu.pods()) created[p.name] = p.created;
+      for (let i = 0; i < 600 && seen.size < 3; i++) {
+        for (const p of await emu.pods()) {
+          if (created[p.name] && p.created !== created[p.name] && !seen.has(p.name)) {
+            seen.add(p.name);
+            order.push(`${p.name}${p.name === master.pod ? ' (master)' : ''} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+          }
+        }
+        await s.sleep(250);
+      }
+      await settled(180000);
+      return { t0, tEnd: Date.now(), pod: master.pod, failover: false, detail: `applied a new template; master was ${master.pod}` };
+    }));
+    fs.rmSync(changed, { recursive: true, force: true });
+    report('rolling-update: pods replaced in order', order.join(', '));
+    const windows = writer.gaps.filter((g: any) => g.to > inj.t0 && g.from < inj.tEnd);
+    report('rolling-update: write-unavailability windows', windows.map((g: any) => `${g.ms} ms at ${((g.from - inj.t0) / 1000).toFixed(1)} s`).join(', ') || 'none above the writer\'s gap threshold');
+    expect(obs.writerOutageMs).toBeLessThan(b.plannedMs);
+  }, 420000);
+
+  scenario('node-lost')('the master\'s node lost: another master within the failover bound; the pod is rescheduled with its volume', async () => {
+    let node = '';
+    await run('node-lost', fault('node-lost', (bb) => bb.rejoinMs + 10000, async () => {
+      const { master } = await f.roles(emu);
+      node = await nodeOf(master.pod);
+      const t0 = Date.now();
+      await emu.nodeLost(node);
+      return { t0, tEnd: t0, pod: master.pod, ip: master.ip, failover: true, detail: `lost ${node} (master ${master.pod})` };
+    }), (o) => [...failedOver(o)]);
+    await emu.nodeBack(node);
+  }, 300000);
+
+  scenario('drain')('a drain of the master\'s node under the PodDisruptionBudget: the master hands over first', async () => {
+    let node = '';
+    await run('drain', fault('drain', (bb) => bb.rejoinMs, async () => {
+      const { master } = await f.roles(emu);
+      node = await nodeOf(master.pod);
+      const t0 = Date.now();
+      const r = await k('drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=120s');
+      report('drain', `${node}: exit ${r.code} in ${Date.now() - t0} ms`);
+      expect(r.code).toBe(0);
+      await settled(120000);
+      return { t0, tEnd: Date.now(), pod: master.pod, ip: master.ip, failover: false, detail: `drained ${node} (master ${master.pod})` };
+    }), (o) => (o.writerOutageMs > b.plannedMs ? [`writes stopped for ${sec(o.writerOutageMs)}, bound D = ${sec(b.plannedMs)}`] : []));
+    await k('uncordon', node);
+  }, 300000);
+
+  scenario('cut-master')('the master cut off, then healed: replaced, and rejoins as a replica', async () => {
+    await run('cut-master', f.FAULTS['cut-master'], (o) => [...failedOver(o)]);
+  }, 300000);
+
+  scenario('dns-gone')('the master\'s DNS record gone while it is down (its pod deleted, the new one cannot be scheduled): the failover is not blocked', async () => {
+    const nodes = DEFAULT_NODES.map((x: any) => x.name);
+    await run('dns-gone', fault('dns-gone', (bb) => bb.rejoinMs + 20000, async () => {
+      const { master } = await f.roles(emu);
+      for (const node of nodes) await k('cordon', node);
+      const t0 = Date.now();
+      await emu.deletePods([master.pod], { gracePeriod: 0 });
+      // Held away for a whole failover's time: the name does not resolve meanwhile.
+      await s.sleep(b.failoverMs);
+      const resolves = (await k('exec', s.CLIENT_POD, '--', 'getent', 'hosts', `${master.pod}.redis-ha-headless.default.svc`)).stdout.trim();
+      report('dns-gone: the master\'s name while it was away', resolves || 'does not resolve');
+      for (const node of nodes) await k('uncordon', node);
+      return { t0, tEnd: Date.now(), pod: master.pod, ip: master.ip, failover: true, detail: `deleted ${master.pod} with every node cordoned for ${sec(b.failoverMs)}` };
+    }), (o) => [...failedOver(o)]);
+  }, 300000);
+
+  scenario('scale')('scale 3 → 5 → 3 with the writer running', async () => {
+    await run('scale-up', fault('scale-up', (bb) => bb.sentinelsMs, async () => {
+      const t0 = Date.now();
+      expect((await k('scale', `statefulset/${STS}`, '--replicas=5')).code).toBe(0);
+      want.redis = 5;
+      want.sentinels = 5;
+      await settled(180000);
+      return { t0, tEnd: Date.now(), failover: false, detail: 'scaled to 5' };
+    }));
+    await run('scale-down', fault('scale-down', (bb) => bb.sentinelsMs + 60000, async () => {
+      const t0 = Date.now();
+      expect((await k('scale', `statefulset/${STS}`, '--replicas=3')).code).toBe(0);
+      want.redis = 3;
+      want.sentinels = 3;
+      await settled(180000);
+      return { t0, tEnd: Date.now(), failover: false, detail: 'scaled to 3' };
+    }));
+  }, 600000);
+});

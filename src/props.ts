@@ -220,7 +220,7 @@ export interface PodToleration {
  * launch script: `kubectl apply` alone brings it up.
  */
 export interface RedisSentinelStatefulSetProps extends RedisSentinelProps {
-  /** Where the sentinels run. @default SentinelPlacement.SIDECAR (docs/benchmarks.md says why) */
+  /** Where the sentinels run. @default SentinelPlacement.SIDECAR (docs/statefulset.md says why) */
   readonly sentinelPlacement?: SentinelPlacement;
   /** The size of each Redis pod's volume. @default Size.gibibytes(1) */
   readonly storageSize?: Size;

@@ -48,7 +48,7 @@ describeIfRedis('StatefulSet pod scripts on real Redis processes (loopback)', ()
     const sourced = (ordinal: number, script: string, env: Record<string, string> = {}) => {
       const pod = loop.makePod(`${NET}.${10 + ordinal}`, { secret });
       const config = join(pod.dir, 'config');
-      const r = spawnSync('sh', ['-c', `set -eu; . "$CONFIG_DIR/common.sh"; . "$CONFIG_DIR/auth.sh"; . "$CONFIG_DIR/discovery.sh"; . "$CONFIG_DIR/founding.sh"; . "$CONFIG_DIR/sentinel.sh"; ${script}`], {
+      const r = spawnSync('sh', ['-c', `set -eu; . "$CONFIG_DIR/common.sh"; . "$CONFIG_DIR/auth.sh"; . "$CONFIG_DIR/discovery.sh"; . "$CONFIG_DIR/founding.sh"; . "$CONFIG_DIR/follow.sh"; . "$CONFIG_DIR/sentinel.sh"; ${script}`], {
         env: { PATH: process.env.PATH, CONFIG_DIR: config, POD_IP: pod.ip, POD_NAME: `redis-ha-${ordinal}`, POD_NAMESPACE: 'shop', ...env }, encoding: 'utf8',
       });
       if (r.status !== 0) throw new Error(`sh failed (${r.status}): ${r.stderr}`);
@@ -87,6 +87,26 @@ describeIfRedis('StatefulSet pod scripts on real Redis processes (loopback)', ()
     test('founding: an empty pod never founds over a peer with data, whatever its ordinal', () => {
       expect(verdict(0, peer(0, 0, 0), peer(2, 40, 3))).toMatch(new RegExp(`^wait: ${name(2)} is the better founder`));
       expect(verdict(2, peer(0, 0, 0), peer(2, 40, 3))).toMatch(/^data: 2 of the 3/);
+    });
+
+    test('a Redis keeps the offset its data reached, and tells its peers after a restart, when its INFO says 0', () => {
+      const info = (role: string, port: number, offset: number) => `role:${role}\nmaster_host:${name(2)}\nmaster_port:${port}\nmaster_replid:abc\nmaster_repl_offset:${offset}`;
+      const record = (...infos: string[]) => sourced(0, `rm -f "$POSITION_FILE"; ${infos.map((i) => `record_position '${i}'`).join('; ')}; cat "$POSITION_FILE" 2>/dev/null || echo none`);
+      expect(record(info('slave', REDIS_PORT, 77))).toBe('abc 77');
+      // a waiting Redis (a replica of port 0) or one that has no offset yet leaves the last position alone
+      expect(record(info('slave', REDIS_PORT, 77), info('slave', 0, 0), info('master', 0, 0))).toBe('abc 77');
+      expect(record(info('slave', 0, 0))).toBe('none');
+      // under set -e, as the entry script runs it: without a position the title is the plain one
+      expect(sourced(1, 'rm -f "$POSITION_FILE"; title_of redis; title_of master')).toBe('{title} {listen-addr} {server-mode}\n{title} {listen-addr} {server-mode} bootstrap');
+      // The title of its next start carries the position; a peer's survey reads it when INFO has 0.
+      const line = sourced(3, `printf 'abc 4242\\n' >"$POSITION_FILE"
+        redis-server --port "$REDIS_PORT" --bind "$POD_IP" --save '' --appendonly no --daemonize yes --pidfile "$DATA_DIR/pid" \\
+          --user admin on ">$(cat "$AUTH_DIR/$ADMIN_PASSWORD_KEY")" '~*' '&*' '+@all' --user default off \\
+          --replicaof "$POD_IP" 0 --proc-title-template "$(title_of redis)"
+        poll 50 0.1 redis_answers || true
+        ask_peer "$SELF_HOST"; redis_at "$POD_IP" "$REDIS_PORT" INFO replication | info_field master_repl_offset
+        kill "$(cat "$DATA_DIR/pid")"`);
+      expect(line.split('\n')).toEqual([`P ${name(3)} slave ${`${NET}.13`} 0 4242 0 0 0`, '0']);
     });
 
     test('of several masters, the pods follow the same one: replicas, then offset, then the lowest ordinal', () => {

@@ -167,12 +167,19 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
     expect(back && back.ip).not.toBe(before);
   }, 300000);
 
-  scenario('restart-all')('every pod killed at once, volumes kept: back to health by itself with the newest data', async () => {
+  scenario('restart-all')('every pod killed at once, volumes kept, one replica behind: back to health by itself with the newest data', async () => {
     const { obs } = await run('restart-all', fault('restart-all', (bb) => bb.foundMs, async () => {
       const pods = await redisPodNames();
+      // The replica with the lowest ordinal falls behind first (frozen while the writer's writes are
+      // acknowledged by the other replica): the ordinal alone would pick it to found the cluster
+      // again, and its data lacks acknowledged writes.
+      const { replicas } = await f.roles(emu);
+      const behind = replicas.map((r: any) => r.pod).sort()[0];
+      await emu.freeze(behind);
+      await s.sleep(2000);
       const t0 = Date.now();
       await emu.deletePods(pods, { gracePeriod: 0 });
-      return { t0, tEnd: t0, failover: false, detail: `deleted ${pods.join(', ')} with grace 0` };
+      return { t0, tEnd: t0, failover: false, detail: `froze ${behind} for 2 s, then deleted ${pods.join(', ')} with grace 0` };
     }), (o) => (o.resumedAfterEndMs === null || o.resumedAfterEndMs > b.foundMs
       ? [`writes resumed after ${sec(o.resumedAfterEndMs)}, bound DISCOVERY_TIMEOUT + 3 INFO periods = ${sec(b.foundMs)}`] : []));
     report('restart-all → healthy', `${sec(obs.healthyAfterEndMs)}; writes resumed after ${sec(obs.resumedAfterEndMs)} (bound ${sec(b.foundMs)})`);

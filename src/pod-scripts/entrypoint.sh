@@ -38,11 +38,8 @@ run_redis() {
     log "using the passwords of Secret $AUTH_SECRET (passwords per key: $(password_counts))"
     watch_secret redis "$auth_started" &
   fi
-  if [ "$ROLE" = master ]; then
-    exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$SELF_HOST" --replicaof "$LOCAL_ADDR" "$WAITING_PORT" \
-      --proc-title-template "$BOOTSTRAP_TITLE"
-  fi
-  exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$SELF_HOST" --replicaof "$LOCAL_ADDR" "$WAITING_PORT"
+  exec redis-server "$CONFIG_DIR/redis.conf" --replica-announce-ip "$SELF_HOST" --replicaof "$LOCAL_ADDR" "$WAITING_PORT" \
+    --proc-title-template "$(title_of "$ROLE")"
 }
 
 # run_sentinel: this shell supervises redis-sentinel (sentinel.sh), with the janitor beside it

@@ -49,6 +49,7 @@ keep_role_once() {
   _role=$(printf '%s\n' "$_info" | info_field role)
   _current=$(master_of "$_info")
   [ -n "$_role" ] || return 0
+  record_position "$_info"
   _self=$(addr_of "$SELF_HOST" "$REDIS_PORT")
   _ask=$_known
   [ "$_role" != master ] || _ask=$(printf '%s\n' "$_known" "$(connected_sentinels)")

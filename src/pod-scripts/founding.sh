@@ -12,9 +12,39 @@
 # A pod that is still deciding runs its Redis as a replica of port 0 (WAITING_PORT, follow.sh): it
 # answers, holds whatever data it loaded, and follows nobody.
 
-# The bootstrap Redis says what it is in its process title (redis-server's proc-title-template),
-# which peers read with CONFIG GET: it is rank 0.
-BOOTSTRAP_TITLE='{title} {listen-addr} {server-mode} bootstrap'
+# A Redis says in its process title (redis-server's proc-title-template), which peers read with
+# CONFIG GET, what its INFO cannot: that it is the bootstrap pod (rank 0), and the replication
+# offset its data had reached before it restarted ("position=N"). Redis does not keep its offset
+# in the append-only file: a restarted Redis reports master_repl_offset 0, so after every pod was
+# lost the offsets could not tell the newest data without it.
+TITLE='{title} {listen-addr} {server-mode}'
+
+# POSITION_FILE: the last replication offset of this pod's data, "<replid> <offset>", written at
+# every check while it replicates or is master (record_position); read at start (title_of).
+POSITION_FILE=$DATA_DIR/replication-position
+
+# title_of ROLE: the proc-title-template of this pod's redis-server: the bootstrap marker for the
+# bootstrap Redis, and the position its data reached before this start, if it has one.
+title_of() {
+  _title=$TITLE
+  [ "$1" != master ] || _title="$_title bootstrap"
+  _position=
+  [ ! -f "$POSITION_FILE" ] || _position=$(awk 'NR == 1 && $2 ~ /^[0-9]+$/ { print $2 }' "$POSITION_FILE")
+  [ -z "$_position" ] || _title="$_title position=$_position"
+  printf '%s\n' "$_title"
+}
+
+# record_position INFO: keeps POSITION_FILE at the offset of the INFO replication text, when this
+# Redis is a master or follows one (a waiting Redis reports 0, which must not replace the last
+# position of its data), and the offset moved.
+record_position() {
+  _roffset=$(printf '%s\n' "$1" | info_field master_repl_offset)
+  case $_roffset in '' | 0 | *[!0-9]*) return 0 ;; esac
+  [ "$(addr_port "$(master_of "$1")")" != "$WAITING_PORT" ] || return 0
+  [ "$_roffset" != "${_recorded:-}" ] || return 0
+  printf '%s %s\n' "$(printf '%s\n' "$1" | info_field master_replid)" "$_roffset" >"$POSITION_FILE.tmp" &&
+    mv "$POSITION_FILE.tmp" "$POSITION_FILE" && _recorded=$_roffset
+}
 
 # peer_addrs: every Redis pod, one a line, this pod first. Classic: each name of PEER_HOSTS
 # resolved (the headless Service lists every Redis pod, ready or not; an address resolves to
@@ -50,15 +80,19 @@ ask_peer() {
   if [ "$1" = "$SELF_HOST" ]; then _pdial=$LOCAL_ADDR; else is_ours "$(addr_of "$1" "$REDIS_PORT")" || return 0; fi
   printf '%s\n' 'INFO replication' 'PING ~' 'INFO keyspace' 'PING ~' 'CONFIG GET proc-title-template' |
     session "$ASK_TIMEOUT_SECONDS" "$_pdial" "$REDIS_PORT" |
-    awk -F: -v ip="$1" -v title="$BOOTSTRAP_TITLE" '
+    awk -F: -v ip="$1" '
       $0 == "~" { part++; next }
       part == 0 && NF == 2 { v[$1] = $2 }
       part == 1 && /^db[0-9]+:keys=/ { split($2, kv, /[=,]/); keys += kv[2] }
-      part == 2 && $0 == title { boot = 1 }
+      part == 2 && / bootstrap( |$)/ { boot = 1 }
+      part == 2 && match($0, / position=[0-9]+/) { position = substr($0, RSTART + 10, RLENGTH - 10) + 0 }
       END {
         if (v["role"] == "") exit
+        # the offset its data reached: the live one, or the one before its restart
+        offset = v["master_repl_offset"] + 0
+        if (position > offset) offset = position
         print "P", ip, v["role"], v["master_host"] == "" ? "-" : v["master_host"], v["master_port"] == "" ? "-" : v["master_port"],
-          v["master_repl_offset"] + 0, keys + 0, boot + 0, v["connected_slaves"] + 0
+          offset, keys + 0, boot + 0, v["connected_slaves"] + 0
       }'
 }
 

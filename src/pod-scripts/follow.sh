@@ -198,15 +198,21 @@ stranded_once() {
   _seed=
   [ "$_naming" -gt 0 ] || _seed=1
   _verdict=$(founding_verdict "$_peers" "$_seed")
-  # Founding is a promotion that Sentinel did not make: but for the bootstrap pod of a new cluster,
-  # only while a majority of the sentinels answers. The others may be cut off from this pod, not
-  # gone, and Sentinel itself fails over only with a majority (a master killed while 2 of 3
-  # sentinels were cut off: a replica founded within 4 s, in the e2e "no quorum, no failover" test).
+  # Founding is a promotion that Sentinel did not make: never while some sentinels answer but fewer
+  # than a majority. The others may be cut off from this pod, not gone, and Sentinel itself fails
+  # over only with a majority (a master killed while 2 of 3 sentinels were cut off: a replica
+  # founded within 4 s, in the e2e "no quorum, no failover" test). When none answers, the pods
+  # found only if none of them still follows a master (every pod lost: they all start waiting, and
+  # a sentinel starts only once it knows a master).
   case $_verdict in
     seed:*) ;;
     *) _answered=$(printf '%s\n' "$_survey" | awk '$1 == "S" { n++ } END { print n + 0 }')
-      [ "$_answered" -ge "$(majority "$SENTINEL_REPLICAS")" ] ||
-        _verdict="wait: only $_answered of the $SENTINEL_REPLICAS sentinels answer, fewer than a majority: a failover is theirs once a majority answers" ;;
+      _following=$(printf '%s\n' "$_peers" | awk '$1 == "P" && $3 == "slave" && $5 != "-" && $5 != 0 { n++ } END { print n + 0 }')
+      if [ "$_answered" -gt 0 ] && [ "$_answered" -lt "$(majority "$SENTINEL_REPLICAS")" ]; then
+        _verdict="wait: only $_answered of the $SENTINEL_REPLICAS sentinels answer, fewer than a majority: a failover is theirs once a majority answers"
+      elif [ "$_answered" -eq 0 ] && [ "$_following" -gt 0 ]; then
+        _verdict="wait: no sentinel answers, and $_following Redis pod(s) still follow the master they had: the sentinels may be cut off, not gone"
+      fi ;;
   esac
   case $_verdict in
     wait:*)

@@ -291,21 +291,16 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
   }, 300000);
 
   scenario('scale')('scale 3 → 5 → 3 with the writer running', async () => {
-    await run('scale-up', fault('scale-up', (bb) => bb.sentinelsMs, async () => {
+    /** Scales the Redis StatefulSet (and with it the sidecar sentinels) to `n`, until healthy at that size. */
+    const scaleTo = (n: number) => async () => {
       const t0 = Date.now();
-      expect((await k('scale', `statefulset/${STS}`, '--replicas=5')).code).toBe(0);
-      want.redis = 5;
-      want.sentinels = 5;
+      expect((await k('scale', `statefulset/${STS}`, `--replicas=${n}`)).code).toBe(0);
+      want.redis = n;
+      want.sentinels = n;
       await settled(180000);
-      return { t0, tEnd: Date.now(), failover: false, detail: 'scaled to 5' };
-    }));
-    await run('scale-down', fault('scale-down', (bb) => bb.sentinelsMs + 60000, async () => {
-      const t0 = Date.now();
-      expect((await k('scale', `statefulset/${STS}`, '--replicas=3')).code).toBe(0);
-      want.redis = 3;
-      want.sentinels = 3;
-      await settled(180000);
-      return { t0, tEnd: Date.now(), failover: false, detail: 'scaled to 3' };
-    }));
+      return { t0, tEnd: Date.now(), failover: false, detail: `scaled to ${n}` };
+    };
+    await run('scale-up', fault('scale-up', (bb) => bb.sentinelsMs, scaleTo(5)));
+    await run('scale-down', fault('scale-down', (bb) => bb.sentinelsMs + 60000, scaleTo(3)));
   }, 600000);
 });

@@ -7,4 +7,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.dev.json' }] },
   maxWorkers: 1,
   testTimeout: 60000,
+  // A handle a suite leaves open must not hold the run past its report (CI has a time limit);
+  // scripts/jest-open-handles.js names any such handle.
+  forceExit: true,
+  globalTeardown: '<rootDir>/scripts/jest-open-handles.js',
 };

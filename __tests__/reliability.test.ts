@@ -16,10 +16,11 @@ const SENTINEL_PORT = 26579;
 const DOWN_AFTER_MS = 2000;
 
 describeIfRedis('reliability on real Redis processes (loopback)', () => {
-  const settings = resolveSettings({
+  const settingsProps = {
     redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, downAfter: Duration.millis(DOWN_AFTER_MS),
     failoverTimeout: Duration.seconds(6), discoveryTimeout: Duration.seconds(40),
-  });
+  };
+  const settings = resolveSettings(settingsProps);
   const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, JANITOR_INTERVAL_SECONDS: 1, PRUNE_AFTER_SECONDS: 3 };
   const secret: SecretFiles = randomSecret(settings);
   const admin = { user: 'admin', password: secret['admin-password'] };
@@ -53,9 +54,9 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
    * are each other's peers. Resolves once one master is named by every sentinel, every replica is
    * linked to it and it takes writes.
    */
-  async function launch(net: string, n = 3): Promise<Cluster> {
+  async function launch(net: string, n = 3, podSettings = settings): Promise<Cluster> {
     const ips = Array.from({ length: n }, (_, i) => `${net}.${i + 2}`);
-    const pods = ips.map((ip) => loop.makePod(ip, { secret, sentinelHost: ips[0], peerHosts: ips }));
+    const pods = ips.map((ip) => loop.makePod(ip, { secret, sentinelHost: ips[0], peerHosts: ips, settings: podSettings }));
     const redis = pods.map((p, i) => loop.start(p, i === 0 ? { MASTER: 'true' } : {}));
     const sentinels = pods.map((p) => loop.start(p, { SENTINEL: 'true' }));
     const c = { ips, pods, redis, sentinels };
@@ -345,6 +346,33 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     }).sort((a, b) => a[0] - b[0]);
     for (let j = 1; j < windows.length; j++) expect(windows[j][0]).toBeGreaterThan(windows[j - 1][1]);
     console.log(`pruning: ${gone} forgotten by ${stay.length} sentinels; restart windows (ms) ${windows.map(([a, b]) => b - a).join(', ')}`);
+    for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
+  }, 120000);
+
+  test('pruning waits while the master does not answer, before any sentinel calls it down: a restarted sentinel would count down-after again', async () => {
+    // GIVEN four pods whose sentinels take 20 s to call an instance down, and the Redis of one
+    // replica's pod gone (its sentinel stays: it must answer for pruning to be safe)
+    const slow = resolveSettings({ ...settingsProps, downAfter: Duration.seconds(20), failoverTimeout: Duration.seconds(40) });
+    const c = await launch('127.0.9', 4, slow);
+    const m = c.ips[0];
+    const gone = c.ips[3];
+    const replicaKnown = (ip: string) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'replicas', 'mymaster').includes(gone);
+    expect(c.ips.map(replicaKnown)).toEqual([true, true, true, true]);
+    loop.kill(c.redis[3]);
+    // WHEN the master stops answering (frozen) before that replica is due for pruning (3 s)
+    const i = c.ips.indexOf(m);
+    loop.freeze(c.redis[i]);
+    const frozenAt = Date.now();
+    // THEN for 8 s (the sentinels still call it a healthy master) no sentinel restarts to prune
+    await sleep(8000);
+    expect(c.ips.map((ip) => sentinelField(ip, 'flags'))).toEqual(['master', 'master', 'master', 'master']);
+    for (const x of c.sentinels) expect(x.log()).not.toContain('pruning');
+    // AND once it answers again, every sentinel prunes the gone replica
+    loop.thaw(c.redis[i]);
+    const frozenMs = Date.now() - frozenAt;
+    await until('no sentinel knows the gone replica', () => !c.ips.some(replicaKnown), 40);
+    for (const x of c.sentinels) expect(x.log()).toContain(`down for over ${pacing.PRUNE_AFTER_SECONDS}s: restarting redis-sentinel`);
+    console.log(`pruning held back while the master was frozen (${frozenMs} ms), then done ${Date.now() - frozenAt - frozenMs} ms after it answered again`);
     for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
   }, 120000);
 

@@ -131,7 +131,11 @@ export class Loopback {
   async cleanup(): Promise<void> {
     for (const p of this.pods) {
       for (const proc of p.procs) {
-        if (proc.pid) { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ } }
+        // A container is a process group of its own (detached); a server a test spawned itself may
+        // not be: then the process alone (the last CI run left one such redis-server running).
+        if (!proc.pid) continue;
+        try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* no such group */ }
+        if (proc.exitCode === null && proc.signalCode === null) { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ } }
       }
     }
     await new Promise((r) => setTimeout(r, 200));

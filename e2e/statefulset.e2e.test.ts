@@ -10,22 +10,18 @@
  */
 
 export {}; // a module, not a global script: its names stay its own
-const crypto = require('crypto');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { canRun, Emulator, DEFAULT_NODES, CLIENT_NODE } = require('./lib/harness');
+const { canRun, DEFAULT_NODES } = require('./lib/harness');
 const s = require('./lib/scenario');
 const f = require('./lib/faults');
+const sts = require('./lib/statefulset');
 
 const skipReason: string | null = canRun();
 const describeE2E = skipReason ? describe.skip : describe;
 if (skipReason) test.skip(`e2e skipped: ${skipReason}`, () => undefined);
 
-const DIST = path.join(s.DIST, 'statefulset');
-const CLIENT_MANIFEST = path.join(__dirname, 'fixtures', 'redis-ha-client-pod.yaml');
-const STS = 'redis-ha';
-const SECRET = 'redis-ha-auth';
+const DIST = sts.DIST;
 const ONLY = (process.env.K8E_STS || '').split(',').filter(Boolean);
 
 const sec = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(2)} s`);
@@ -37,8 +33,9 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
   let emu: any;
   const cs = f.clusterSettings(DIST);
   const b = f.bounds(cs);
+  const topo = sts.topology(DIST);
   /** How the faults' health check sees this topology: the Redis StatefulSet's ready pods. */
-  const ready = async (e: any) => ({ redis: Number((await e.kubectl(['get', 'sts', STS, '-o', 'jsonpath={.status.readyReplicas}'])).stdout || 0) });
+  const ready = topo.ready;
   /** How many Redis and sentinel pods a healthy cluster has now (scale changes it). */
   const want = { redis: 3, sentinels: 3 };
   // Getters: observe() reads them after the fault, which may have scaled the StatefulSet.
@@ -95,22 +92,15 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
   const redisPodNames = async () => (await f.redisPods(emu)).map((p: any) => p.name).sort();
   const nodeOf = async (pod: string) => (await k('get', 'pod', pod, '-o', 'jsonpath={.spec.nodeName}')).stdout;
   /** Until every pod of the StatefulSet is ready again (a replaced pod, a new revision). */
-  const settled = async (timeoutMs: number) => {
-    const r = await k('rollout', 'status', `statefulset/${STS}`, `--timeout=${Math.round(timeoutMs / 1000)}s`);
-    if (r.code !== 0) throw new Error(`rollout status: ${r.stdout}${r.stderr}`);
-  };
+  const settled = (timeoutMs: number) => topo.settled(emu, timeoutMs);
   const failedOver = (o: any) => (o.newMasterMs === null || o.newMasterMs > b.failoverMs
     ? [`another master accepted writes after ${sec(o.newMasterMs)}, bound D + F = ${sec(b.failoverMs)}`] : []);
 
   beforeAll(async () => {
     report('manifests under test', DIST);
     report('bounds', { ...b, D: cs.downAfterMs, F: cs.failoverTimeoutMs });
-    emu = await Emulator.start({ nodes: [...DEFAULT_NODES, CLIENT_NODE] });
+    emu = await sts.start();
     report('emulator state dir', emu.stateDir);
-    const a = await emu.kubectl(['apply', '-f', CLIENT_MANIFEST]);
-    if (a.code !== 0) throw new Error(`client pod: ${a.stderr}`);
-    const w = await emu.kubectl(['wait', '--for=condition=Ready', `pod/${s.CLIENT_POD}`, '--timeout=30s']);
-    if (w.code !== 0) throw new Error(`client pod not ready: ${w.stderr}`);
   }, 60000);
 
   afterAll(async () => {
@@ -123,11 +113,7 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
   scenario('apply')('kubectl apply -f dist/statefulset into an empty namespace reaches health by itself; applying again changes nothing', async () => {
     // The Secret comes from outside the manifests, as a GitOps setup provides it (sealed or external
     // secrets); the pods wait for it.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8e-sts-secret-'));
-    const keys = ['client-password', 'replication-password', 'sentinel-password', 'admin-password'];
-    for (const key of keys) fs.writeFileSync(path.join(dir, key), crypto.randomBytes(18).toString('base64url'));
-    const c = await k('create', 'secret', 'generic', SECRET, ...keys.map((key) => `--from-file=${key}=${path.join(dir, key)}`));
-    fs.rmSync(dir, { recursive: true, force: true });
+    const c = await sts.createSecret(emu);
     expect(c.code).toBe(0);
 
     const objects = fs.readdirSync(DIST).reduce((m: number, file: string) => m + (fs.readFileSync(path.join(DIST, file), 'utf8').match(/^kind: /gm) || []).length, 0);
@@ -168,19 +154,8 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
   }, 300000);
 
   scenario('restart-all')('every pod killed at once, volumes kept, one replica behind: back to health by itself with the newest data', async () => {
-    const { obs } = await run('restart-all', fault('restart-all', (bb) => bb.foundMs, async () => {
-      const pods = await redisPodNames();
-      // The replica with the lowest ordinal falls behind first (frozen while the writer's writes are
-      // acknowledged by the other replica): the ordinal alone would pick it to found the cluster
-      // again, and its data lacks acknowledged writes.
-      const { replicas } = await f.roles(emu);
-      const behind = replicas.map((r: any) => r.pod).sort()[0];
-      await emu.freeze(behind);
-      await s.sleep(2000);
-      const t0 = Date.now();
-      await emu.deletePods(pods, { gracePeriod: 0 });
-      return { t0, tEnd: t0, failover: false, detail: `froze ${behind} for 2 s, then deleted ${pods.join(', ')} with grace 0` };
-    }), (o) => (o.resumedAfterEndMs === null || o.resumedAfterEndMs > b.foundMs
+    // The replica with the lowest ordinal falls behind first: its data lacks acknowledged writes.
+    const { obs } = await run('restart-all', sts.restartAll({ freezeBehind: true }), (o: any) => (o.resumedAfterEndMs === null || o.resumedAfterEndMs > b.foundMs
       ? [`writes resumed after ${sec(o.resumedAfterEndMs)}, bound DISCOVERY_TIMEOUT + 3 INFO periods = ${sec(b.foundMs)}`] : []));
     report('restart-all → healthy', `${sec(obs.healthyAfterEndMs)}; writes resumed after ${sec(obs.resumedAfterEndMs)} (bound ${sec(b.foundMs)})`);
   }, 420000);
@@ -208,37 +183,15 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
   }, 300000);
 
   scenario('rolling-update')('a rolling update (a changed pod template applied) with the writer running: each handover is short', async () => {
-    const changed = fs.mkdtempSync(path.join(os.tmpdir(), 'k8e-sts-update-'));
-    for (const file of fs.readdirSync(DIST)) {
-      const text = fs.readFileSync(path.join(DIST, file), 'utf8');
-      // An annotation on the Redis pods' template: a new revision, as an image or config change makes.
-      fs.writeFileSync(path.join(changed, file), text.replace(/(  template:\n    metadata:\n)/, '$1      annotations:\n        k8e.io/revision: "2"\n'));
-    }
-    const order: string[] = [];
+    let order: string[] = [];
     const { obs, inj, writer } = await run('rolling-update', fault('rolling-update', (bb) => bb.rejoinMs, async () => {
-      const { master } = await f.roles(emu);
-      const t0 = Date.now();
-      const r = await k('apply', '-f', changed);
-      expect(r.stdout).toMatch(/statefulset.apps\/redis-ha configured/);
-      // Which pod restarts when: the StatefulSet controller goes from the highest ordinal down.
-      const seen = new Set<string>();
-      const created: Record<string, unknown> = {};
-      for (const p of await emu.pods()) created[p.name] = p.created;
-      for (let i = 0; i < 600 && seen.size < 3; i++) {
-        for (const p of await emu.pods()) {
-          if (created[p.name] && p.created !== created[p.name] && !seen.has(p.name)) {
-            seen.add(p.name);
-            order.push(`${p.name}${p.name === master.pod ? ' (master)' : ''} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-          }
-        }
-        await s.sleep(250);
-      }
-      await settled(180000);
-      return { t0, tEnd: Date.now(), pod: master.pod, failover: false, detail: `applied a new template; master was ${master.pod}` };
+      const u = await sts.rollingUpdate(emu, topo, '2');
+      expect(u.applied.stdout).toMatch(/statefulset.apps\/redis-ha configured/);
+      order = u.order;
+      return { t0: u.t0, tEnd: u.tEnd, pod: u.master.pod, failover: false, detail: `applied a new template; master was ${u.master.pod}` };
     }));
-    fs.rmSync(changed, { recursive: true, force: true });
     report('rolling-update: pods replaced in order', order.join(', '));
-    const windows = writer.gaps.filter((g: any) => g.to > inj.t0 && g.from < inj.tEnd);
+    const windows = sts.writeWindows(writer, inj);
     report('rolling-update: write-unavailability windows', windows.map((g: any) => `${g.ms} ms at ${((g.from - inj.t0) / 1000).toFixed(1)} s`).join(', ') || 'none above the writer\'s gap threshold');
     expect(obs.writerOutageMs).toBeLessThan(b.plannedMs);
   }, 420000);
@@ -294,7 +247,7 @@ describeE2E('issue 11: the StatefulSet topology, applied with kubectl alone', ()
     /** Scales the Redis StatefulSet (and with it the sidecar sentinels) to `n`, until healthy at that size. */
     const scaleTo = (n: number) => async () => {
       const t0 = Date.now();
-      expect((await k('scale', `statefulset/${STS}`, `--replicas=${n}`)).code).toBe(0);
+      expect((await k('scale', `statefulset/${topo.redis}`, `--replicas=${n}`)).code).toBe(0);
       want.redis = n;
       want.sentinels = n;
       await settled(180000);

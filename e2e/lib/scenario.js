@@ -21,10 +21,14 @@ const CLIENT_MANIFEST = path.join(__dirname, '..', 'fixtures', 'client-pod.yaml'
 /** @param {number} ms @returns {Promise<void>} */
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
-/** A new emulator run with the test's client pod ready. */
-async function startWithClient() {
-  const emu = await Emulator.start();
-  const a = await emu.kubectl(['apply', '-f', CLIENT_MANIFEST]);
+/**
+ * A new emulator run with the test's client pod ready: by default the classic topology's client on
+ * the emulator's three nodes; the StatefulSet topology brings its own client and a node for it.
+ * @param {{ nodes?: import('./harness').NodeSpec[], manifest?: string }} [opts]
+ */
+async function startWithClient({ nodes, manifest = CLIENT_MANIFEST } = {}) {
+  const emu = await Emulator.start({ nodes });
+  const a = await emu.kubectl(['apply', '-f', manifest]);
   if (a.code !== 0) throw new Error(`client pod: ${a.stderr}`);
   const w = await emu.kubectl(['wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, '--timeout=30s']);
   if (w.code !== 0) throw new Error(`client pod not ready: ${w.stderr}`);

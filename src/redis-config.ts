@@ -285,7 +285,6 @@ export function clusterEnv(s: RedisSentinelSettings, o: RenderOptions = {}): str
     DATA_DIR: p.dataDir,
     SENTINEL_STATE_DIR: p.sentinelStateDir,
     DOWN_AFTER_MS: s.downAfterMs,
-    FAILOVER_TIMEOUT_MS: s.failoverTimeoutMs,
     DISCOVERY_TIMEOUT_SECONDS: p.discoveryTimeoutSeconds,
     // The state machine (docs/state-machine.md): the Redis pods and sentinels it expects, and the
     // names its peers resolve from.

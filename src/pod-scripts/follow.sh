@@ -156,23 +156,36 @@ discover_once() {
 
 # resume_once: the sentinels name this pod as master, but its Redis waits: its container
 # restarted faster than a failover. With appendfsync everysec its append-only file may lack the
-# last second of writes, which a replica acknowledged (WAIT): when the sentinels know a live
-# replica it asks them to fail over to it (once per failover-timeout) instead of resuming. With
-# no live replica it resumes with what it has.
+# last second of writes, which a replica acknowledged (WAIT), and the sentinels still ping the
+# address they resolved before the restart (redis/redis#9103): after down-after they fail it over
+# anyway. So while a replica could take over (a sentinel knows a live one, or a Redis pod still
+# follows this one) it asks them to fail over now, again every FAILOVER_ASK_SECONDS while none is
+# in progress: a failover they accept can still abort (Sentinel's -failover-abort-no-good-slave
+# when its links to the replicas were just reset by its own +fix-slave-config, which the new
+# address of this pod's name sets off), and an automatic one waits down-after. It never resumes
+# while a replica follows it: the sentinels would fail over from it and drop what it took. With
+# no replica anywhere it resumes with what it has.
 resume_once() {
-  if live_replica_known "$_survey"; then
-    if [ -z "$_failover_asked" ] || [ $(($(now_ms) - _failover_asked)) -ge "$FAILOVER_TIMEOUT_MS" ]; then
+  _following=$(printf '%s\n' "$(peer_survey)" | awk -v h="$SELF_HOST" -v p="$REDIS_PORT" '$1 == "P" && $3 == "slave" && $4 == h && $5 == p { n++ } END { print n + 0 }')
+  if [ "$_following" -gt 0 ] || live_replica_known "$_survey"; then
+    case $_survey in
+      *failover_in_progress*)
+        say "the sentinels name this pod ($(addr_text "$_self")) as master of $MASTER_NAME and are failing over from it: waiting"
+        return 0
+        ;;
+    esac
+    if [ -z "$_failover_asked" ] || [ $(($(now_ms) - _failover_asked)) -ge "$(ms_of "$FAILOVER_ASK_SECONDS")" ]; then
       _failover_asked=$(now_ms)
       _asked=$(namer_of "$_survey" "$_self")
-      log "the sentinels name this pod ($(addr_text "$_self")) as master of $MASTER_NAME, but its Redis restarted and its append-only file may lack writes that a replica acknowledged: asking the sentinel at $(addr_text "$_asked") to fail over to a replica instead of resuming (SENTINEL FAILOVER: $(redis_at "$(addr_host "$_asked")" "$(addr_port "$_asked")" SENTINEL failover "$MASTER_NAME"))"
+      log "the sentinels name this pod ($(addr_text "$_self")) as master of $MASTER_NAME, but its Redis restarted and its append-only file may lack writes that a replica acknowledged ($_following Redis pod(s) follow it): asking the sentinel at $(addr_text "$_asked") to fail over to a replica instead of resuming (SENTINEL FAILOVER: $(redis_at "$(addr_host "$_asked")" "$(addr_port "$_asked")" SENTINEL failover "$MASTER_NAME"))"
     fi
     return 0
   fi
   _keys=$(own_keys)
   if [ "$_keys" -gt 0 ]; then
-    log "the sentinels name this pod ($(addr_text "$_self")) as master of $MASTER_NAME, no live replica is known and its data ($_keys keys) is here: resuming as master"
+    log "the sentinels name this pod ($(addr_text "$_self")) as master of $MASTER_NAME, no replica is known or follows it, and its data ($_keys keys) is here: resuming as master"
   else
-    log "the sentinels name this pod as master, its data is empty and no live replica is known: starting as master"
+    log "the sentinels name this pod as master, its data is empty and no replica is known or follows it: starting as master"
   fi
   become_master
 }

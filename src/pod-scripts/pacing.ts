@@ -42,6 +42,10 @@ export const PACING = {
     value: 0.2,
     why: 'how often the state machine looks whether redis-server answers yet, so that a pod follows its master as soon as it can',
   },
+  FAILOVER_ASK_SECONDS: {
+    value: 2,
+    why: 'how often a restarted master that the sentinels still name asks them again to fail over from it while none is in progress: one that they accepted can abort at once (no good replica while their links to the replicas reconnect), and their own failover would wait down-after',
+  },
   FOLLOW_INTERVAL_SECONDS: {
     value: 1,
     why: 'how often a Redis checks that it follows the authoritative master: a replica leaves a deposed master and a cut-off master fences itself within a second of seeing it',

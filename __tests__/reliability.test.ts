@@ -304,6 +304,27 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     for (const x of [...c2.sentinels, ...c2.redis]) loop.kill(x);
   }, 150000);
 
+  test('a master whose container restarts before a failover does not resume: it asks the sentinels to fail over to a replica, and follows it', async () => {
+    // GIVEN a healthy cluster with acknowledged writes
+    const c = await launch('127.0.10');
+    const m = await healthy(c, c.ips[0]);
+    for (let i = 0; i < 50; i++) rawCli(m, REDIS_PORT, ['SET', `kept:${i}`, String(i)], '', client);
+    expect(rawCli(m, REDIS_PORT, ['WAIT', '2', '2000'], '', client).out).toBe('2');
+    // WHEN its Redis container is killed and comes back at once (the kubelet restarts it), with
+    // the same env
+    loop.kill(c.redis[0]);
+    const back = loop.start(c.pods[0], { MASTER: 'true' });
+    // THEN a replica becomes master, named by every sentinel, and the restarted pod follows it
+    const next = await healthy({ ...c, redis: [back, ...c.redis.slice(1)] }, undefined, 30);
+    expect(next).not.toBe(m);
+    expect(linked(m, next)).toBe(true);
+    // AND it asked for the failover and never took writes as master
+    expect(back.log()).toContain('asking the sentinel at');
+    expect(back.log()).not.toMatch(/resuming as master|starting as master/);
+    expect(rawCli(next, REDIS_PORT, ['DBSIZE'], '', client).out).toBe('51'); // 50 keys and healthy
+    for (const x of [...c.sentinels, back, ...c.redis.slice(1)]) loop.kill(x);
+  }, 120000);
+
   test('pruning: sentinels forget a deleted pod one at a time, restarting with their id, epoch and live replicas; no SENTINEL RESET', async () => {
     // GIVEN four pods, after a failover (config epoch 1)
     const c = await launch('127.0.7', 4);

@@ -4,7 +4,9 @@
 // jest.config.js ends the run regardless, and this line says what to close.
 module.exports = async () => {
   // Give sockets closed in the last afterAll a moment to finish closing.
-  await new Promise((r) => setTimeout(r, 500).unref());
+  // (not unref'd: with nothing else open, an unref'd timer let the process end here, before jest
+  // wrote its report, with exit code 0 even when a test had failed)
+  await new Promise((r) => setTimeout(r, 500));
   const open = process.getActiveResourcesInfo().filter((k) => k !== 'TTYWrap');
   if (open.length) console.error(`\njest: still open after the last suite: ${open.join(', ')}`);
 };

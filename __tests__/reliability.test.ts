@@ -9,6 +9,7 @@ import { cpSync } from 'fs';
 import { Server } from 'net';
 import { join } from 'path';
 import { resolveSettings } from '../src';
+import { handoverSeconds } from '../src/redis-config';
 import { connectedClient, Container, describeIfRedis, Loopback, Pod, randomSecret, rawCli, resp, respServer, SecretFiles, until } from './helpers/loopback';
 
 const REDIS_PORT = 16579;
@@ -45,6 +46,8 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     return lines[lines.indexOf(key) + 1];
   };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const priority = (ip: string) => ask(ip, REDIS_PORT, 'CONFIG', 'GET', 'replica-priority').split('\n')[1];
+  const ipRank = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 
   interface Cluster { ips: string[]; pods: Pod[]; redis: Container[]; sentinels: Container[] }
 
@@ -434,8 +437,25 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
       + `${app.acked.length} acknowledged, 0 lost; ${refused.length} refused (${refusedMs} ms: ${[...new Set(refused.map((e) => e.message.slice(0, 40)))].join(', ')}), `
       + `${app.errors.length - refused.length} client-side errors (dropped connections, retries); longest gap between acknowledged writes ${Math.max(...gaps)} ms`);
     expect(refusedMs).toBeLessThan(1000);
-    // AND a replica's hook and a sentinel's that leads no failover return at once
+    // AND the new master is the leaving one's successor (the next address above it, else the
+    // lowest: the StatefulSet's next ordinal), and every replica-priority is back at Redis' 100
+    const above = c.ips.filter((ip) => ipRank(ip) > ipRank(m)).sort((a, b) => ipRank(a) - ipRank(b));
+    const successor = above[0] ?? [...c.ips].sort((a, b) => ipRank(a) - ipRank(b))[0];
+    expect(promoted).toBe(successor);
+    expect(redisHook.log).toContain('the successor, as preferred');
+    expect(rest.ips.map(priority)).toEqual(['100', '100']);
+    // AND a replica left with a lowered priority (a handover killed mid-way) puts 100 back itself,
+    // once a handover would have ended (HANDOVER_SECONDS), not before
     const replica = rest.ips.find((ip) => ip !== promoted)!;
+    expect(ask(replica, REDIS_PORT, 'CONFIG', 'SET', 'replica-priority', '1')).toBe('OK');
+    const loweredAt = Date.now();
+    await sleep(4000);
+    expect(priority(replica)).toBe('1');
+    await until('the replica put its priority back', () => priority(replica) === '100', 15);
+    const restoredMs = Date.now() - loweredAt;
+    expect(restoredMs).toBeGreaterThanOrEqual(handoverSeconds(settings) * 1000);
+    expect(rest.redis[rest.ips.indexOf(replica)].log()).toContain(`this replica's replica-priority was 1 for ${handoverSeconds(settings)}s`);
+    // AND a replica's hook and a sentinel's that leads no failover return at once
     const t0 = Date.now();
     const replicaHook = await loop.hook(rest.redis[rest.ips.indexOf(replica)], 'prestop.sh');
     const otherSentinelHook = await loop.hook(rest.sentinels[0], 'prestop.sh');

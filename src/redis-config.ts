@@ -187,6 +187,9 @@ export function redisConf(s: RedisSentinelSettings, o: RenderOptions = {}): stri
     'appendonly yes',
     'appendfsync everysec',
     'replica-read-only yes',
+    // Sentinel promotes the lowest priority first; a planned handover lowers its successor's for
+    // the handover only (handover.sh), and each replica puts a value it was left with back.
+    `replica-priority ${REPLICA_PRIORITY}`,
     // A replica drops a silent (frozen) master after this long, as the sentinels see it down, and
     // no longer acknowledges its writes; the master pings its replicas every second.
     `repl-timeout ${replTimeoutSeconds(s)}`,
@@ -260,6 +263,12 @@ const OUT_OF_REACH = 2147483647;
 /** `repl-ping-replica-period`: a master pings its replicas every second (repl-timeout counts from there). */
 const REPL_PING_SECONDS = 1;
 
+/** `replica-priority` of every replica (Redis' default): equal, so Sentinel picks by offset. */
+const REPLICA_PRIORITY = 100;
+
+/** A planned handover's successor's `replica-priority` while it hands over: below every other. */
+const PREFERRED_REPLICA_PRIORITY = 1;
+
 /** What a pod logs when the Secret is missing: how to create it. */
 function secretHint(s: RedisSentinelSettings, auth: ResolvedAuth): string {
   const ns = s.namespace !== undefined ? ` --namespace ${s.namespace}` : '';
@@ -301,6 +310,9 @@ export function clusterEnv(s: RedisSentinelSettings, o: RenderOptions = {}): str
     HANDOVER_SECONDS: handoverSeconds(s),
     REPL_PING_SECONDS,
     PAUSED_PING_SECONDS: OUT_OF_REACH,
+    // ... and the replica it hands over to, which Sentinel must pick: its priority meanwhile.
+    REPLICA_PRIORITY,
+    PREFERRED_REPLICA_PRIORITY,
     // StatefulSet topology: the pods' stable names, <set>-<ordinal>.<headless Service>.<namespace>.svc
     // (the namespace from the downward API). The sentinels' set is empty with sentinels as sidecars.
     ...(s.statefulSet ? {

@@ -36,6 +36,15 @@ stable_names() {
   done
 }
 
+# The order of pods (founders, masters, a handover's successor), in awk: rank(host, bootstrap) is 0
+# for the bootstrap pod, then an IPv4 address in numeric order; a stable name <set>-<ordinal>.<...>
+# ranks by its ordinal.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+RANK_AWK='function rank(ip, boot,   o) {
+  if (boot) return 0
+  if (ip !~ /^[0-9.]+$/) { sub(/\..*/, "", ip); sub(/.*-/, "", ip); return ip + 0 }
+  split(ip, o, "."); return 1 + ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4] }'
+
 # SELF_HOST: what this pod is known by: the address its Redis announces to its master
 # (replica-announce-ip) and its sentinel to the others, so the one the sentinels and peers name it
 # by. In the classic topology the pod IP; in the StatefulSet topology (cluster.env sets

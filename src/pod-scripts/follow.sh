@@ -21,6 +21,7 @@ keep_role() {
   _said=           # the last state line logged, so that a state that lasts is logged once
   _failover_asked= # now_ms when this pod last asked the sentinels to fail over from it
   _stranded=       # set by a check that found no live master anywhere: the next one comes RETRY_SECONDS later
+  _preferred_since= # now_ms of the first check that found this replica's priority not REPLICA_PRIORITY
   poll "$STARTUP_POLLS" "$STARTUP_POLL_SECONDS" redis_answers
   while :; do
     _tick=$(now_ms)
@@ -111,6 +112,7 @@ confirmed_now() {
 # keep_replica: the follow rule for a replica, and DISCOVER for a pod that still waits.
 keep_replica() {
   _confirmed=
+  keep_priority
   if [ "$(addr_port "$_current")" = "$WAITING_PORT" ]; then
     discover_once
     return 0
@@ -126,6 +128,22 @@ keep_replica() {
   printf '%s\n' "$_info" | grep -q -x -e 'master_link_status:up' -e 'master_sync_in_progress:1' && return 0
   is_live_master "$_current" && return 0
   stranded_once
+}
+
+# keep_priority: a planned handover lowers its successor's replica-priority and puts it back
+# (handover.sh); one whose pod was killed mid-way cannot. A replica that still has another priority
+# after HANDOVER_SECONDS puts REPLICA_PRIORITY back itself: Sentinel must pick by offset again.
+keep_priority() {
+  _priority=$(printf '%s\n' "$_info" | info_field slave_priority)
+  if [ -z "$_priority" ] || [ "$_priority" = "$REPLICA_PRIORITY" ]; then
+    _preferred_since=
+    return 0
+  fi
+  [ -n "$_preferred_since" ] || _preferred_since=$_tick
+  [ $((_tick - _preferred_since)) -ge "$(ms_of "$HANDOVER_SECONDS")" ] || return 0
+  [ "$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" CONFIG SET replica-priority "$REPLICA_PRIORITY")" = OK ] || return 0
+  log "this replica's replica-priority was $_priority for ${HANDOVER_SECONDS}s, longer than a handover lasts: back to $REPLICA_PRIORITY"
+  _preferred_since=
 }
 
 # discover_once: DISCOVER for a pod that waits: follow the master the sentinels name, resume as the

@@ -96,13 +96,6 @@ ask_peer() {
       }'
 }
 
-# The order of founders and of masters, in awk: rank(host, bootstrap) is 0 for the bootstrap pod,
-# then an IPv4 address in numeric order; a stable name <set>-<ordinal>.<...> ranks by its ordinal.
-RANK_AWK='function rank(ip, boot,   o) {
-  if (boot) return 0
-  if (ip !~ /^[0-9.]+$/) { sub(/\..*/, "", ip); sub(/.*-/, "", ip); return ip + 0 }
-  split(ip, o, "."); return 1 + ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4] }'
-
 # best_peer_master SURVEY [EXCEPT]: "ip port" of the best master among the pods (but the one at
 # EXCEPT), by (connected replicas, master_repl_offset, lowest rank); nothing when none is a master.
 best_peer_master() {

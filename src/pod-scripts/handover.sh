@@ -3,15 +3,18 @@
 # hook, prestop.sh). Needs common.sh, auth.sh and discovery.sh. Everything is bounded by
 # HANDOVER_SECONDS, which terminationGracePeriodSeconds leaves room for.
 
-# redis_leaving: a replica leaves at once. The master hands over first: it pauses writes (CLIENT
-# PAUSE WRITE: clients wait, nothing is refused), waits until a replica has its replication
-# offset, asks a sentinel of another pod for SENTINEL FAILOVER, waits until the sentinels name
-# another master that answers as one, then steps down to it and disconnects its clients, which ask
-# the sentinels again and resend their writes to the new master. It then stays until a majority of
-# the sentinels name the new master: the failover leader tells the others in its hellos, and a
-# leader that goes with this pod before then leaves them naming a master that is gone, and they
-# fail over a second time. When a step cannot be done in time it lifts the pause and leaves: the
-# sentinels then fail over after down-after, as for a crash.
+# redis_leaving: a replica leaves at once. The master hands over first. Before it pauses anything
+# it picks the sentinel to ask (one of another pod) and the replica to hand over to (its successor,
+# below), makes that sentinel prefer the successor (a lower replica-priority, which the sentinel
+# reads in its next INFO) and waits for the moment to pause (align_with_info). Then it pauses
+# writes (CLIENT PAUSE WRITE: clients wait, nothing is refused), waits until the successor has its
+# replication offset, asks for SENTINEL FAILOVER, waits until the sentinels name another master
+# that answers as one, then steps down to it and disconnects its clients, which ask the sentinels
+# again and resend their writes to the new master. It then stays until a majority of the sentinels
+# name the new master: the failover leader tells the others in its hellos, and a leader that goes
+# with this pod before then leaves them naming a master that is gone, and they fail over a second
+# time. When a step cannot be done in time it lifts the pause and leaves: the sentinels then fail
+# over after down-after, as for a crash.
 redis_leaving() {
   _hinfo=$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
   if [ "$(printf '%s\n' "$_hinfo" | info_field role)" != master ]; then
@@ -23,17 +26,26 @@ redis_leaving() {
   _hself=$(addr_of "$SELF_HOST" "$REDIS_PORT")
   # Ask the sentinels connected to this master by address, beside the Service.
   _hknown=$(connected_sentinels)
+  _hreplicas=$(printf '%s\n' "$_hinfo" | sed -n 's/^slave[0-9]*:ip=\([^,]*\),port=\([0-9]*\),state=online,.*/\1 \2/p')
+  _hasked=
+  _hpreferred=
+  until_deadline sentinel_chosen || { abandon_handover "no sentinel names this master (last survey: $(survey_text "$_hlast"), asked through the Service and $(printf '%s\n' "$_hknown" | grep -c .) connected sentinel(s))"; return 0; }
+  _hpreferred=$(successor "$_hreplicas")
+  prefer_successor
+  align_with_info
+  _hpaused=$(now_ms)
   # Writes wait; so do the replication pings, which Redis 7.0 sends during a CLIENT PAUSE: one sent
   # after the promotion would put the other replicas ahead of the new master, and a replica that
   # is ahead needs a full sync, with writes refused (min-replicas-to-write) until it is done.
   [ "$(printf '%s\n' "CLIENT PAUSE $(ms_of "$HANDOVER_SECONDS") WRITE" "CONFIG SET repl-ping-replica-period $PAUSED_PING_SECONDS" |
     session "$CLI_TIMEOUT_SECONDS" "$LOCAL_ADDR" "$REDIS_PORT" | paste -sd' ' -)" = 'OK OK' ] ||
     { abandon_handover "CLIENT PAUSE or CONFIG SET failed"; return 0; }
-  log "preStop: this Redis is the master: handing over (writes paused for at most ${HANDOVER_SECONDS}s)"
-  _hreplicas=$(printf '%s\n' "$_hinfo" | sed -n 's/^slave[0-9]*:ip=\([^,]*\),port=\([0-9]*\),state=online,.*/\1 \2/p')
   until_deadline replica_caught_up || { abandon_handover "no replica reached the master's replication offset"; return 0; }
   until_deadline failover_asked || { abandon_handover "no sentinel accepted SENTINEL FAILOVER (last reply: ${_hreply:-none}; last survey: $(survey_text "$_hlast"), asked through the Service and $(printf '%s\n' "$_hknown" | grep -c .) connected sentinel(s))"; return 0; }
+  _hfailover=$(now_ms)
   until_deadline replica_promoted || { abandon_handover "no replica became master"; return 0; }
+  _hpromoted=$(now_ms)
+  restore_priority
   # The promoted replica has no replica of its own until the sentinels reconfigure the others, and
   # min-replicas-to-write refuses writes meanwhile: this master moves them, and itself, at once
   # (none is ahead of it: partial resyncs). Its clients stay paused until the sentinels name it.
@@ -43,11 +55,135 @@ redis_leaving() {
   redis_at "$LOCAL_ADDR" "$REDIS_PORT" REPLICAOF "$(addr_host "$_hnew")" "$(addr_port "$_hnew")" >/dev/null
   until_deadline new_master_named || log "preStop: the sentinels do not name $(addr_text "$_hnew") yet"
   redis_at "$LOCAL_ADDR" "$REDIS_PORT" CLIENT KILL TYPE normal >/dev/null
-  log "preStop: handed over to $(addr_text "$_hnew") in $(($(now_ms) - _hstart))ms (replica caught up, SENTINEL FAILOVER at $(addr_text "$_hasked")); this Redis and the other replicas follow it, and its clients were disconnected"
+  _hnow=$(now_ms)
+  log "preStop: handed over to $(addr_text "$_hnew") in $((_hnow - _hpaused))ms of paused writes (SENTINEL FAILOVER at $(addr_text "$_hasked") +$((_hfailover - _hpaused))ms, promotion seen +$((_hpromoted - _hpaused))ms, named +$((_hnow - _hpaused))ms; $(preferred_text); $((_hpaused - _hstart))ms of preparation before the pause); this Redis and the other replicas follow it, and its clients were disconnected"
   if until_deadline new_master_agreed; then
-    log "preStop: $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") $(($(now_ms) - _hstart))ms after the pause: leaving"
+    log "preStop: $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") $(($(now_ms) - _hpaused))ms after the pause: leaving"
   else
     log "preStop: only $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") after ${HANDOVER_SECONDS}s: leaving anyway"
+  fi
+}
+
+# successor REPLICAS: "host port" of the replica to hand over to: the next by rank after this pod,
+# round the ring (the lowest rank above its own, else the lowest). A rolling update replaces a
+# StatefulSet's pods from the highest ordinal down, so the pods above this one's ordinal run the
+# new revision already and the lowest is replaced last: the new master is replaced no more in this
+# update, or (when this pod is the first replaced) once more, last. So an update hands over once
+# when the master is ordinal 0 at its start (master last), else at most twice. The classic
+# topology ranks by IP, which means no more than a fixed choice.
+successor() {
+  printf '%s\n' "$1" | awk -v me="$SELF_HOST" "$RANK_AWK"'
+    BEGIN { mine = rank(me, 0) }
+    NF == 2 {
+      r = rank($1, 0)
+      if (r > mine && (above == "" || r < ra)) { above = $0; ra = r }
+      if (low == "" || r < rl) { low = $0; rl = r }
+    }
+    END { print (above != "" ? above : low) }'
+}
+
+# sentinel_chosen: a sentinel that names this master, one of another pod when there is one (the
+# sentinel in this pod, if any, is leaving too); sets _hasked.
+sentinel_chosen() {
+  _hlocal=$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL myid)
+  _hlast=$(sentinel_survey "$_hknown")
+  _hasked=$(namers | head -n 1)
+  [ -n "$_hasked" ]
+}
+
+# namers: "host port" of each sentinel of the last survey that names this master, this pod's own
+# last.
+namers() {
+  printf '%s\n' "$_hlast" | awk -v addr="$_hself" -v local_id="${_hlocal:--}" '
+    $1 == "S" && $4 " " $5 == addr { print ($2 == local_id), $7, $8 }' | sort -n -k1,1 | cut -d' ' -f2-
+}
+
+# replica_views HOST PORT: "host port priority info-refresh-ms flags" of each replica that the
+# sentinel at HOST:PORT knows.
+replica_views() {
+  redis_at "$1" "$2" SENTINEL replicas "$MASTER_NAME" | awk '
+    NR % 2 == 1 { k = $0; next }
+    k == "name" && n++ { print ip, port, pri, ref, flags }
+    k == "ip" { ip = $0 } k == "port" { port = $0 } k == "slave-priority" { pri = $0 }
+    k == "info-refresh" { ref = $0 } k == "flags" { flags = $0 }
+    END { if (n) print ip, port, pri, ref, flags }'
+}
+
+# prefer_successor: Sentinel promotes the replica with the lowest replica-priority first (offsets
+# are equal once writes pause): the successor gets PREFERRED_REPLICA_PRIORITY until the handover
+# ends, and the sentinel to ask becomes one that has read it in an INFO (every
+# SENTINEL_INFO_PERIOD_MS) and sees the successor up. A sentinel started before the successor's pod
+# was replaced may still dial its old IP for 10 to 25 s (redis/redis#9103) and call it down, so
+# not every sentinel will do: in a rolling update the sentinels of the pods replaced last see every
+# pod. When none does within three INFO periods, or the successor refuses, the handover goes on
+# without a preference (the first sentinel picks a replica it sees up; restore_priority puts the
+# successor's value back).
+prefer_successor() {
+  [ -n "$_hpreferred" ] || return 0
+  _hperiod=$SENTINEL_INFO_PERIOD_MS
+  _hwait_until=$(($(now_ms) + 3 * _hperiod))
+  if [ "$(redis_at "$(addr_host "$_hpreferred")" "$(addr_port "$_hpreferred")" CONFIG SET replica-priority "$PREFERRED_REPLICA_PRIORITY")" = OK ]; then
+    while [ "$(now_ms)" -lt "$_hwait_until" ]; do
+      preferring_sentinel && return 0
+      sleep "$HANDOVER_POLL_SECONDS"
+    done
+  fi
+  log "preStop: no sentinel saw $(addr_text "$_hpreferred") up and preferred within $((3 * _hperiod))ms: handing over to the replica that the sentinel at $(addr_text "$_hasked") picks"
+  restore_priority
+  _hpreferred=
+}
+
+# preferring_sentinel: a sentinel that names this master sees the successor up, with the preferred
+# priority; sets _hasked to it.
+preferring_sentinel() {
+  _hfound=$(namers | while read -r _sh _sp; do
+    replica_views "$_sh" "$_sp" | awk -v addr="$_hpreferred" -v pri="$PREFERRED_REPLICA_PRIORITY" -v at="$_sh $_sp" '
+      $1 " " $2 == addr && $3 == pri && $5 !~ /s_down|o_down|disconnected/ { print at; found = 1; exit }
+      END { exit !found }' && break
+  done)
+  [ -n "$_hfound" ] || return 1
+  _hasked=$_hfound
+}
+
+# preferred_view: the asked sentinel's "priority info-refresh-ms" of the successor.
+preferred_view() {
+  replica_views "$(addr_host "$_hasked")" "$(addr_port "$_hasked")" | awk -v addr="$_hpreferred" '$1 " " $2 == addr { print $3, $4; exit }'
+}
+
+# align_with_info: waits for the moment to pause. The failover leader sees its promotion only in
+# its next INFO of the promoted replica (each SENTINEL_INFO_PERIOD_MS, which Sentinel keeps at
+# 1000 ms during a failover), and the clients wait paused until then: a promotion just after an
+# INFO waits a whole period, one just before it none. The asked sentinel's info-refresh of the
+# successor tells when its next INFO is due; the pause starts HANDOVER_INFO_LEAD_MS before that,
+# the time the pause, the offset check, SENTINEL FAILOVER and the leader's steps to SLAVEOF NO ONE
+# take. Without a successor it pauses at once.
+align_with_info() {
+  [ -n "$_hpreferred" ] || return 0
+  _hrefresh=$(preferred_view | cut -d' ' -f2)
+  case $_hrefresh in '' | *[!0-9]*) return 0 ;; esac
+  _hperiod=$SENTINEL_INFO_PERIOD_MS
+  _hlead=$HANDOVER_INFO_LEAD_MS
+  _hwait=$((_hperiod - _hrefresh - _hlead))
+  while [ "$_hwait" -lt 0 ]; do _hwait=$((_hwait + _hperiod)); done
+  sleep_until $(($(now_ms) + _hwait))
+}
+
+# restore_priority: the successor's replica-priority back to REPLICA_PRIORITY (an unplanned
+# failover must pick by offset). A handover that cannot run this (its pod killed mid-way) leaves it
+# to the successor's own follow check (keep_priority).
+restore_priority() {
+  [ -n "$_hpreferred" ] || return 0
+  redis_at "$(addr_host "$_hpreferred")" "$(addr_port "$_hpreferred")" CONFIG SET replica-priority "$REPLICA_PRIORITY" >/dev/null
+}
+
+# preferred_text: whom the handover preferred, for its log line.
+preferred_text() {
+  if [ -z "$_hpreferred" ]; then
+    echo "no preferred replica"
+  elif [ "$_hpreferred" = "$_hnew" ]; then
+    echo "the successor, as preferred"
+  else
+    echo "not the preferred successor $(addr_text "$_hpreferred")"
   fi
 }
 
@@ -66,11 +202,14 @@ until_deadline() {
   return 1
 }
 
-# replica_caught_up: a replica of this master has processed its whole replication stream (asked
-# directly: the master's own view of a replica's offset is up to a second old).
+# replica_caught_up: the successor (any replica without one) has processed this master's whole
+# replication stream (asked directly: the master's own view of a replica's offset is up to a second
+# old). Sentinel promotes the successor, so it must not be behind.
 replica_caught_up() {
   _hoffset=$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" INFO replication | info_field master_repl_offset)
-  printf '%s\n' "$_hreplicas" | {
+  _hcandidates=$_hreplicas
+  [ -z "$_hpreferred" ] || _hcandidates=$_hpreferred
+  printf '%s\n' "$_hcandidates" | {
     while read -r _rip _rport; do
       [ "$(redis_at "$_rip" "$_rport" INFO replication | info_field slave_repl_offset)" != "$_hoffset" ] || exit 0
     done
@@ -78,17 +217,14 @@ replica_caught_up() {
   }
 }
 
-# failover_asked: a sentinel that names this master accepted SENTINEL FAILOVER, one of another pod
-# when there is one (the sentinel in this pod, if any, is leaving too); sets _hasked.
+# failover_asked: the chosen sentinel accepted SENTINEL FAILOVER; after a refusal the next try
+# chooses again.
 failover_asked() {
-  _hlocal=$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL myid)
-  _hlast=$(sentinel_survey "$_hknown")
-  _hasked=$(printf '%s\n' "$_hlast" | awk -v addr="$_hself" -v local_id="${_hlocal:--}" '
-    $1 == "S" && $4 " " $5 == addr { if ($2 != local_id) { print $7, $8; found = 1; exit } fallback = $7 " " $8 }
-    END { if (!found && fallback != "") print fallback }')
-  [ -n "$_hasked" ] || return 1
+  [ -n "$_hasked" ] || sentinel_chosen || return 1
   _hreply=$(redis_at "$(addr_host "$_hasked")" "$(addr_port "$_hasked")" SENTINEL failover "$MASTER_NAME")
-  [ "$_hreply" = OK ]
+  [ "$_hreply" = OK ] && return 0
+  _hasked=
+  return 1
 }
 
 # replica_promoted: a replica of this master reports itself master (the sentinel's SLAVEOF NO
@@ -114,6 +250,7 @@ new_master_agreed() {
 }
 
 abandon_handover() {
+  restore_priority
   printf '%s\n' 'CLIENT UNPAUSE' "CONFIG SET repl-ping-replica-period $REPL_PING_SECONDS" |
     session "$CLI_TIMEOUT_SECONDS" "$LOCAL_ADDR" "$REDIS_PORT" >/dev/null
   log "preStop: no handover after $(($(now_ms) - _hstart))ms: $1; writes resumed, leaving (the sentinels fail over after down-after)"

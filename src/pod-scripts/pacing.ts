@@ -86,6 +86,10 @@ export const PACING = {
     value: 0.05,
     why: 'how often a leaving master checks its replica\'s offset and the sentinels\' answer: writes are paused meanwhile, so every step is taken as soon as it can be',
   },
+  HANDOVER_INFO_LEAD_MS: {
+    value: 300,
+    why: 'how long before the failover leader\'s next INFO of the successor a leaving master pauses writes: the pause, the offset check, SENTINEL FAILOVER and the leader\'s steps to SLAVEOF NO ONE take 100 to 250 ms, and a promotion that misses that INFO is seen a whole SENTINEL_INFO_PERIOD_MS later, with writes paused',
+  },
 } as const satisfies Record<string, PacingConstant>;
 
 /** The pacing constants' names, as the scripts read them from cluster.env. */

@@ -393,7 +393,9 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     const frozenAt = Date.now();
     // THEN for 8 s (the sentinels still call it a healthy master) no sentinel restarts to prune
     await sleep(8000);
-    expect(c.ips.map((ip) => sentinelField(ip, 'flags'))).toEqual(['master', 'master', 'master', 'master']);
+    // (a sentinel may have dropped its link for unanswered pings and be reconnecting: "disconnected"
+    // is the link, not a verdict; SENTINEL_LINK_RECONNECT_MS lets it drop a link after down-after/2)
+    expect(c.ips.map((ip) => sentinelField(ip, 'flags').replace(',disconnected', ''))).toEqual(['master', 'master', 'master', 'master']);
     for (const x of c.sentinels) expect(x.log()).not.toContain('pruning');
     // AND once it answers again, every sentinel prunes the gone replica
     loop.thaw(c.redis[i]);

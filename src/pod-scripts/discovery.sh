@@ -45,7 +45,9 @@ connected_sentinels() {
     while read -r _cip; do addr_of "$_cip" "$SENTINEL_PORT"; done
 }
 
-# ask_sentinels ADDRS: ask_sentinel for each "host port" line of ADDRS, all at once.
+# ask_sentinels ADDRS: ask_sentinel for each "host port" line of ADDRS, all at once. A sentinel
+# that answered at two addresses counts once, by the address of its own rather than the sentinel
+# Service's (the next connection to the Service may reach another sentinel).
 ask_sentinels() {
   printf '%s\n' "$1" | sort -u |
     {
@@ -53,7 +55,15 @@ ask_sentinels() {
         [ -z "$_sh" ] || ask_sentinel "$_sh" "$_sp" &
       done
       wait
-    } | awk '$1 == "S" && seen[$2]++ { next } $1 == "K" && listed[$2 " " $3]++ { next } { print }'
+    } | awk -v service="$SENTINEL_HOST $SENTINEL_PORT" '
+      $1 == "S" {
+        via = ($7 " " $8 == service)
+        if (!($2 in line) || (shared[$2] && !via)) { line[$2] = $0; shared[$2] = via }
+        next
+      }
+      $1 == "K" && listed[$2 " " $3]++ { next }
+      { print }
+      END { for (id in line) print line[id] }'
 }
 
 # ask_sentinel HOST PORT: one sentinel's S line and its K lines, from one session.

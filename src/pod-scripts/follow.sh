@@ -184,7 +184,7 @@ discover_once() {
 # while a replica follows it: the sentinels would fail over from it and drop what it took. With
 # no replica anywhere it resumes with what it has.
 resume_once() {
-  _following=$(printf '%s\n' "$(peer_survey)" | awk -v h="$SELF_HOST" -v p="$REDIS_PORT" '$1 == "P" && $3 == "slave" && $4 == h && $5 == p { n++ } END { print n + 0 }')
+  _following=$(followers "$(peer_survey)" "$SELF_HOST" "$REDIS_PORT")
   if [ "$_following" -gt 0 ] || live_replica_known "$_survey"; then
     case $_survey in
       *failover_in_progress*)
@@ -238,7 +238,7 @@ stranded_once() {
   case $_verdict in
     seed:*) ;;
     *) _answered=$(printf '%s\n' "$_survey" | awk '$1 == "S" { n++ } END { print n + 0 }')
-      _following=$(printf '%s\n' "$_peers" | awk '$1 == "P" && $3 == "slave" && $5 != "-" && $5 != 0 { n++ } END { print n + 0 }')
+      _following=$(followers "$_peers")
       if [ "$_answered" -gt 0 ] && [ "$_answered" -lt "$(majority "$SENTINEL_REPLICAS")" ]; then
         _verdict="wait: only $_answered of the $SENTINEL_REPLICAS sentinels answer, fewer than a majority: a failover is theirs once a majority answers"
       elif [ "$_answered" -eq 0 ] && [ "$_following" -gt 0 ]; then

@@ -96,6 +96,14 @@ ask_peer() {
       }'
 }
 
+# followers SURVEY [HOST PORT]: how many Redis pods of a peer survey follow a master (the one at
+# HOST PORT when given, any other than the waiting port 0 when not).
+followers() {
+  printf '%s\n' "$1" | awk -v h="${2:-}" -v p="${3:-}" '
+    $1 == "P" && $3 == "slave" && (h == "" ? $5 != "-" && $5 != 0 : $4 == h && $5 == p) { n++ }
+    END { print n + 0 }'
+}
+
 # best_peer_master SURVEY [EXCEPT]: "ip port" of the best master among the pods (but the one at
 # EXCEPT), by (connected replicas, master_repl_offset, lowest rank); nothing when none is a master.
 best_peer_master() {

@@ -92,10 +92,11 @@ sentinel_chosen() {
 }
 
 # namers: "host port" of each sentinel of the last survey that names this master, this pod's own
-# last.
+# last, and the one asked through the sentinel Service after all: each connection to the Service
+# may reach another sentinel, and the handover asks one sentinel several things.
 namers() {
-  printf '%s\n' "$_hlast" | awk -v addr="$_hself" -v local_id="${_hlocal:--}" '
-    $1 == "S" && $4 " " $5 == addr { print ($2 == local_id), $7, $8 }' | sort -n -k1,1 | cut -d' ' -f2-
+  printf '%s\n' "$_hlast" | awk -v addr="$_hself" -v local_id="${_hlocal:--}" -v service="$SENTINEL_HOST $SENTINEL_PORT" '
+    $1 == "S" && $4 " " $5 == addr { print ($7 " " $8 == service) * 2 + ($2 == local_id), $7, $8 }' | sort -n -k1,1 | cut -d' ' -f2-
 }
 
 # replica_views HOST PORT: "host port priority info-refresh-ms flags" of each replica that the

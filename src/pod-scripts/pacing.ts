@@ -60,6 +60,10 @@ export const PACING = {
     value: 1000,
     why: 'how often each sentinel asks every Redis for INFO (Sentinel\'s default is 10 s): a failover promotes only a replica whose INFO is under 5 s old, so with 10 s it aborts about half the time (no good replica) and retries only after twice failover-timeout',
   },
+  SENTINEL_LINK_RECONNECT_MS: {
+    value: 1000,
+    why: 'how old a sentinel\'s link to an instance must be before it drops it for unanswered pings (Sentinel\'s default is 15 s; unanswered pings are needed too, for down-after/2): Sentinel resolves a name again only when it reconnects, and a first try at a replaced pod\'s old IP hung 15 s',
+  },
   // janitor.sh
   JANITOR_INTERVAL_SECONDS: {
     value: 10,

@@ -24,8 +24,8 @@ supervise_sentinel() {
     sentinel_conf_ready || return 1
     redis-sentinel "$SENTINEL_CONF" &
     _child=$!
-    poll "$STARTUP_POLLS" "$STARTUP_POLL_SECONDS" info_period_set ||
-      log "could not set the sentinel's INFO period to ${SENTINEL_INFO_PERIOD_MS}ms: a failover may find no replica with a recent INFO"
+    poll "$STARTUP_POLLS" "$STARTUP_POLL_SECONDS" periods_set ||
+      log "could not set the sentinel's INFO period to ${SENTINEL_INFO_PERIOD_MS}ms and its link reconnect period to ${SENTINEL_LINK_RECONNECT_MS}ms: a failover may find no replica with a recent INFO, and a pod back with a new IP may be called down for 15 s more"
     while :; do
       _status=0
       wait "$_child" || _status=$? # under set -e: a wait that a signal ends returns above 128
@@ -40,14 +40,20 @@ supervise_sentinel() {
   done
 }
 
-# info_period_set: the running redis-sentinel asks every instance for INFO every
-# SENTINEL_INFO_PERIOD_MS. Sentinel's own period is 10 s, but once a master is down it promotes
-# only a replica whose last INFO is under 5 s old: with a down-after of seconds, a failover that
-# starts right after the master goes finds no good replica about half the time
-# (-failover-abort-no-good-slave) and the next attempt waits twice failover-timeout. The period is
-# a runtime setting (SENTINEL DEBUG), not saved in the config: it is set on every start.
-info_period_set() {
-  [ "$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL debug info-period "$SENTINEL_INFO_PERIOD_MS")" = OK ]
+# periods_set: two runtime settings of the running redis-sentinel (SENTINEL DEBUG), not saved in
+# its config, so set on every start.
+# - It asks every instance for INFO every SENTINEL_INFO_PERIOD_MS. Sentinel's own period is 10 s,
+#   but once a master is down it promotes only a replica whose last INFO is under 5 s old: with a
+#   down-after of seconds, a failover that starts right after the master goes finds no good replica
+#   about half the time (-failover-abort-no-good-slave) and the next attempt waits twice
+#   failover-timeout.
+# - It may drop a link whose pings go unanswered once the link is SENTINEL_LINK_RECONNECT_MS old
+#   (its own minimum is 15 s). Sentinel resolves an instance's name again only when it reconnects;
+#   a pod replaced under its name is first dialled at the old IP (its new record is not there yet),
+#   and that link hung 15 s before the next try: the pod was called down for 12 to 25 s after it
+#   was back (redis/redis#9103), and no failover could pick it.
+periods_set() {
+  [ "$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL debug info-period "$SENTINEL_INFO_PERIOD_MS" min-link-reconnect-period "$SENTINEL_LINK_RECONNECT_MS")" = OK ]
 }
 
 # apply_restart_request: carries out the janitor's request on the stopped sentinel's config file.

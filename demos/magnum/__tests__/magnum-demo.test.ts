@@ -206,12 +206,14 @@ describe('launch', () => {
       FETCH_CONFIG,
       RUN_REDIS,
     ]);
-    expect(run.stdout.split('\n')).toEqual([
+    // (the elapsed time in each status line: [<minutes>m<seconds>s], a second or two on a loaded machine)
+    expect(run.stdout).toMatch(/\[0m0[0-9]s\] cluster testbay: CREATE_IN_PROGRESS\n/);
+    expect(run.stdout.replace(/\[\d+m\d\ds\]/g, '[elapsed]').split('\n')).toEqual([
       'launch: creating cluster template testbaymodel',
       'launch: creating cluster testbay',
       'launch: waiting for cluster testbay (up to 3600s, polling every 0s)',
-      'launch: [0m00s] cluster testbay: CREATE_IN_PROGRESS',
-      'launch: [0m00s] cluster testbay: CREATE_COMPLETE',
+      'launch: [elapsed] cluster testbay: CREATE_IN_PROGRESS',
+      'launch: [elapsed] cluster testbay: CREATE_COMPLETE',
       'launch: kubeconfig: $TMP/kube/config',
       'launch: running the Redis launch sequence $STUBS/launch.sh',
       'stand-in Redis launch sequence',
@@ -403,7 +405,7 @@ describe('launch', () => {
     // THEN
     expect(run.status).toBe(1);
     expect(run.calls.slice(-4)).toEqual([CREATE_CLUSTER, LIST_CLUSTERS, LIST_CLUSTERS, SHOW_REASON]);
-    expect(run.stdout).toMatch(/\[0m00s\] cluster testbay: CREATE_FAILED\n$/);
+    expect(run.stdout).toMatch(/\[0m0[0-9]s\] cluster testbay: CREATE_FAILED\n$/);
     expect(run.stderr).toBe(
       'launch: error: cluster testbay is CREATE_FAILED: Resource CREATE failed: ResourceInError:' +
         ' resources.kube_masters: Quota exceeded for cores\n' +

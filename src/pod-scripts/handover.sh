@@ -40,7 +40,7 @@ redis_leaving() {
   [ "$(printf '%s\n' "CLIENT PAUSE $(ms_of "$HANDOVER_SECONDS") WRITE" "CONFIG SET repl-ping-replica-period $PAUSED_PING_SECONDS" |
     session "$CLI_TIMEOUT_SECONDS" "$LOCAL_ADDR" "$REDIS_PORT" | paste -sd' ' -)" = 'OK OK' ] ||
     { abandon_handover "CLIENT PAUSE or CONFIG SET failed"; return 0; }
-  until_deadline replica_caught_up || { abandon_handover "no replica reached the master's replication offset"; return 0; }
+  until_deadline replica_caught_up || { abandon_handover "the replica to promote did not reach the master's replication offset"; return 0; }
   until_deadline failover_asked || { abandon_handover "no sentinel accepted SENTINEL FAILOVER (last reply: ${_hreply:-none}; last survey: $(survey_text "$_hlast"), asked through the Service and $(printf '%s\n' "$_hknown" | grep -c .) connected sentinel(s))"; return 0; }
   _hfailover=$(now_ms)
   until_deadline replica_promoted || { abandon_handover "no replica became master"; return 0; }
@@ -203,18 +203,20 @@ until_deadline() {
   return 1
 }
 
-# replica_caught_up: the successor (any replica without one) has processed this master's whole
+# replica_caught_up: the replica Sentinel will promote has processed this master's whole
 # replication stream (asked directly: the master's own view of a replica's offset is up to a second
-# old). Sentinel promotes the successor, so it must not be behind.
+# old): the successor, or without one every online replica (Sentinel then picks by its own view of
+# their offsets, up to an INFO period old). No replica behind the master is promoted.
 replica_caught_up() {
   _hoffset=$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" INFO replication | info_field master_repl_offset)
+  [ -n "$_hoffset" ] || return 1
   _hcandidates=$_hreplicas
   [ -z "$_hpreferred" ] || _hcandidates=$_hpreferred
   printf '%s\n' "$_hcandidates" | {
     while read -r _rip _rport; do
-      [ "$(redis_at "$_rip" "$_rport" INFO replication | info_field slave_repl_offset)" != "$_hoffset" ] || exit 0
+      [ "$(redis_at "$_rip" "$_rport" INFO replication | info_field slave_repl_offset)" = "$_hoffset" ] || exit 1
     done
-    exit 1
+    exit 0
   }
 }
 

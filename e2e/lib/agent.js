@@ -157,9 +157,18 @@ async function state() {
 
 /** The master the sentinel Service names. @returns {Promise<{ host: string, port: number }>} */
 async function currentMaster() {
-  const addr = await oneAs('client', SENTINEL_HOST, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], 2000);
-  if (!Array.isArray(addr)) throw new Error(`no master from ${SENTINEL_HOST}: ${addr}`);
-  return { host: addr[0], port: Number(addr[1]) };
+  // A connection to the Service can land on a sentinel that its janitor is restarting (pruning, for
+  // a moment, while its readiness probe still passes) and be refused: ask again, as a client would.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const addr = await oneAs('client', SENTINEL_HOST, SENTINEL_PORT, ['SENTINEL', 'get-master-addr-by-name', MASTER_NAME], 2000);
+      if (!Array.isArray(addr)) throw new Error(`no master from ${SENTINEL_HOST}: ${addr}`);
+      return { host: addr[0], port: Number(addr[1]) };
+    } catch (e) {
+      if (attempt >= 5 || !/ECONNREFUSED|ECONNRESET/.test(String(e))) throw e;
+      await sleep(500);
+    }
+  }
 }
 
 /** @param {string} prefix @param {number} n */

@@ -154,7 +154,7 @@ describe('launch.sh', () => {
     ]);
     expect(r.calls.slice(8).every((c) => c === 'get pod redis-master -o jsonpath={.status.podIP} --ignore-not-found')).toBe(true);
     expect(r.passwordFilesLeft).toEqual([]);
-    expect(r.stdout).toMatch(/^\[ {3}0s\] step 1\/10: Create the Secret redis-auth with random passwords, unless it exists$/m);
+    expect(r.stdout).toMatch(/^\[ {3}\ds\] step 1\/10: Create the Secret redis-auth with random passwords, unless it exists$/m);
     expect(r.stdout.match(/skipped: a first launch/g)).toHaveLength(2);
     expect(r.stdout).toMatch(/^\[ {3}\ds\] step 5\/10: Wait for the bootstrap master and its sentinel$/m);
     expect(r.stdout).toContain('waiting (up to 1s) until pod/redis-master runs a master and its sentinel monitors it');

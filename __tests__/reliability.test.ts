@@ -23,13 +23,15 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
   };
   const settings = resolveSettings(settingsProps);
   const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, JANITOR_INTERVAL_SECONDS: 1, PRUNE_AFTER_SECONDS: 3 };
+  // a janitor keeps its sentinel unready this long before restarting it (no Service routes here)
+  const UNREADY_SECONDS = 2;
   const secret: SecretFiles = randomSecret(settings);
   const admin = { user: 'admin', password: secret['admin-password'] };
   const client = { password: secret['client-password'] };
   let loop: Loopback;
   const servers: Server[] = [];
 
-  beforeAll(() => { loop = new Loopback({ settings, render: { pacing } }); });
+  beforeAll(() => { loop = new Loopback({ settings, render: { pacing, sentinelUnreadySeconds: UNREADY_SECONDS } }); });
   afterAll(async () => {
     for (const s of servers) s.close();
     await loop.cleanup();
@@ -345,19 +347,33 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     loop.kill(c.sentinels[i]);
     // THEN after PRUNE_AFTER_SECONDS every other sentinel forgets it
     const knows = (ip: string) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'replicas', 'mymaster') + ask(ip, SENTINEL_PORT, 'SENTINEL', 'sentinels', 'mymaster');
-    await until('no sentinel knows the deleted pod', () => stay.every((ip) => !knows(ip).includes(gone)), 40);
+    const sentinels = c.sentinels.filter((_, j) => j !== i);
+    // (meanwhile each sentinel's readiness probe, as the kubelet runs it: when it said "not ready")
+    const unreadyAt: number[][] = sentinels.map(() => []);
+    let probing = true;
+    const prober = (async () => {
+      while (probing) {
+        await Promise.all(sentinels.map(async (x, j) => {
+          const p = await loop.hook(x, 'probe.sh', 'sentinel-ready');
+          if (p.code !== 0 && p.log.includes("about to restart on its janitor's request")) unreadyAt[j].push(Date.now());
+        }));
+        await sleep(200);
+      }
+    })();
+    await until('no sentinel knows the deleted pod', () => stay.every((ip) => !knows(ip).includes(gone)), 60);
     // AND each kept its id and epoch, and knows the live replicas and sentinels
     expect(stay.map((ip) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'myid'))).toEqual(ids);
     for (const ip of stay) {
       expect([ip, sentinelField(ip, 'config-epoch'), sentinelField(ip, 'num-slaves'), sentinelField(ip, 'num-other-sentinels')]).toEqual([ip, '1', '2', '2']);
     }
-    const sentinels = c.sentinels.filter((_, j) => j !== i);
     // (a sentinel may prune the pod's sentinel and its replica in two rounds: the last restart counts)
     const lastBack = (x: Container) => x.log().split('\n').filter((l) => l.includes('redis-sentinel is back')).pop() ?? '';
     await until('every sentinel is back without the deleted pod', () => sentinels.every((x) => /: 2 replica\(s\)/.test(lastBack(x))), 20);
+    probing = false;
+    await prober;
     for (const s of sentinels) {
       expect(s.proc.exitCode).toBeNull(); // the same container: only redis-sentinel restarted
-      expect(s.log()).toContain(`down for over ${pacing.PRUNE_AFTER_SECONDS}s: restarting redis-sentinel on its config without them (it keeps its id, epoch and live replicas)`);
+      expect(s.log()).toContain(`down for over ${pacing.PRUNE_AFTER_SECONDS}s: restarting redis-sentinel on its config without them (it keeps its id, epoch and live replicas; unready for ${UNREADY_SECONDS}s first)`);
       expect(lastBack(s)).toMatch(/redis-sentinel is back: 2 replica\(s\), 2 other sentinel\(s\), config epoch 1$/);
       expect(s.log()).not.toMatch(/reset/i);
     }
@@ -371,7 +387,15 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
       return stops.map((t, j) => [t, starts[j]]);
     }).sort((a, b) => a[0] - b[0]);
     for (let j = 1; j < windows.length; j++) expect(windows[j][0]).toBeGreaterThan(windows[j - 1][1]);
-    console.log(`pruning: ${gone} forgotten by ${stay.length} sentinels; restart windows (ms) ${windows.map(([a, b]) => b - a).join(', ')}`);
+    // AND each sentinel's readiness failed before its redis-sentinel stopped (the Service stops
+    // routing to it first), and passes again now
+    sentinels.forEach((x, j) => {
+      const firstStop = [...x.log().matchAll(/(\d+ \w+ \d+) ([\d:.]+) # User requested shutdown/g)].map((m) => Date.parse(`${m[1]} ${m[2]}`))[0];
+      expect(unreadyAt[j].length).toBeGreaterThan(0);
+      expect(unreadyAt[j][0]).toBeLessThan(firstStop);
+    });
+    for (const x of sentinels) expect((await loop.hook(x, 'probe.sh', 'sentinel-ready')).code).toBe(0);
+    console.log(`pruning: ${gone} forgotten by ${stay.length} sentinels; restart windows (ms) ${windows.map(([a, b]) => b - a).join(', ')}; unready before each: ${unreadyAt.map((u) => u.length).join(', ')} failed probes`);
     for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
   }, 120000);
 
@@ -424,6 +448,7 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     loop.kill(c.sentinels[i]);
     // THEN the hook handed over to another master, which the sentinels name and which takes writes
     expect(redisHook.code).toBe(0);
+    expect(redisHook.log).toContain(`preStop: this Redis is the master: handing over (writes paused for at most ${handoverSeconds(settings)}s)`);
     expect(redisHook.log).toMatch(/preStop: handed over to [\d.]+:16579 in \d+ms/);
     expect(sentinelHook.log).toContain('preStop: leaving');
     const rest: Cluster = { ips: c.ips.filter((ip) => ip !== m), pods: [], redis: c.redis.filter((_, j) => j !== i), sentinels: c.sentinels.filter((_, j) => j !== i) };
@@ -466,6 +491,14 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(replicaHook.log).toContain('preStop: this Redis is not the master: leaving at once');
     expect(otherSentinelHook.log).toContain('preStop: leaving');
+    // AND a master with no online replica leaves at once too: no pause that no promotion can end
+    loop.kill(rest.redis[rest.ips.indexOf(replica)]);
+    await until('the master sees no online replica', () => !ask(promoted, REDIS_PORT, 'INFO', 'replication').includes('state=online'), 10);
+    const t1 = Date.now();
+    const loneHook = await loop.hook(rest.redis[rest.ips.indexOf(promoted)], 'prestop.sh');
+    expect(Date.now() - t1).toBeLessThan(2000);
+    expect(loneHook.log).toContain('preStop: this Redis is the master and has no online replica to hand over to: leaving at once');
+    expect(loneHook.log).not.toContain('handing over');
     for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
   }, 90000);
 

@@ -23,6 +23,8 @@ const GAP_MS = 250;
 const LIST_LOST = 2000;
 /** Acknowledgements are counted per slot of this many ms (`acks`), to find the first after any moment. */
 const ACK_SLOT_MS = 100;
+/** The writer keeps its last this many connection events (`trace`). */
+const TRACE_EVENTS = 400;
 
 /**
  * @typedef {[number, number]} Run acknowledged sequence numbers first..first+count-1
@@ -120,6 +122,16 @@ async function writer(prefix) {
     reconnectOnError: (/** @type {Error} */ err) => (/READONLY|NOREPLICAS/.test(err.message) ? 2 : false),
   });
   r.on('error', () => { /* counted per command */ });
+  /** @type {Array<[number, string]>} the client's connection events, the last TRACE_EVENTS of them: what a long gap waited for */
+  const trace = [];
+  const traced = (/** @type {string} */ what) => { trace.push([Date.now(), what]); if (trace.length > TRACE_EVENTS) trace.shift(); };
+  r.on('connect', () => traced(`connect ${(r.stream && r.stream.remoteAddress) || '?'}`));
+  r.on('ready', () => traced('ready'));
+  r.on('close', () => traced('close'));
+  r.on('reconnecting', () => traced('reconnecting'));
+  r.on('error', (/** @type {Error} */ e) => traced(`error ${message(e).slice(0, 160)}`));
+  r.on('sentinelError', (/** @type {Error} */ e) => traced(`sentinelError ${message(e).slice(0, 160)}`));
+  r.on('+switch-master', () => traced('+switch-master'));
   let stopping = false;
   readStdin(true).then(() => { stopping = true; });
   /** @type {number[]} */
@@ -192,7 +204,7 @@ async function writer(prefix) {
   } catch (e) { verifyError = message(e); }
   return {
     prefix, started, stopped, attempted: seq, acked: ackedSeq.length, masterOnly, errors, byServer, gaps, acks, kept,
-    lost, lostWrites, verifiedOn, verifyError,
+    lost, lostWrites, verifiedOn, verifyError, trace,
   };
 }
 

@@ -131,12 +131,21 @@ namer_of() {
 live_replica_known() {
   printf '%s\n' "$1" | awk '$1 == "S" && $4 != "-" { print $7, $8 }' | {
     while read -r _rh _rp; do
-      redis_at "$_rh" "$_rp" SENTINEL replicas "$MASTER_NAME" |
-        awk 'NR % 2 == 1 { k = $0; next } k == "flags" && $0 !~ /s_down|o_down|disconnected/ { live = 1 } END { exit !live }' &&
-        exit 0
+      replica_views "$_rh" "$_rp" | awk '$5 !~ /s_down|o_down|disconnected/ { live = 1 } END { exit !live }' && exit 0
     done
     exit 1
   }
+}
+
+# replica_views HOST PORT: "host port priority info-refresh-ms flags" of each replica that the
+# sentinel at HOST:PORT knows.
+replica_views() {
+  redis_at "$1" "$2" SENTINEL replicas "$MASTER_NAME" | awk '
+    NR % 2 == 1 { k = $0; next }
+    k == "name" && n++ { print ip, port, pri, ref, flags }
+    k == "ip" { ip = $0 } k == "port" { port = $0 } k == "slave-priority" { pri = $0 }
+    k == "info-refresh" { ref = $0 } k == "flags" { flags = $0 }
+    END { if (n) print ip, port, pri, ref, flags }'
 }
 
 # sentinels_can_recover SURVEY: the sentinels are failing over, or have a replica to promote: a

@@ -3,7 +3,8 @@
 # hook, prestop.sh). Needs common.sh, auth.sh and discovery.sh. Everything is bounded by
 # HANDOVER_SECONDS, which terminationGracePeriodSeconds leaves room for.
 
-# redis_leaving: a replica leaves at once. The master hands over first. Before it pauses anything
+# redis_leaving: a replica leaves at once, and so does a master with no online replica (no
+# promotion could end its pause). The master hands over first. Before it pauses anything
 # it picks the sentinel to ask (one of another pod) and the replica to hand over to (its successor,
 # below), makes that sentinel prefer the successor (a lower replica-priority, which the sentinel
 # reads in its next INFO) and waits for the moment to pause (align_with_info). Then it pauses
@@ -27,6 +28,11 @@ redis_leaving() {
   # Ask the sentinels connected to this master by address, beside the Service.
   _hknown=$(connected_sentinels)
   _hreplicas=$(printf '%s\n' "$_hinfo" | sed -n 's/^slave[0-9]*:ip=\([^,]*\),port=\([0-9]*\),state=online,.*/\1 \2/p')
+  if [ -z "$_hreplicas" ]; then
+    log "preStop: this Redis is the master and has no online replica to hand over to: leaving at once (it keeps its data; the sentinels have no replica to promote)"
+    return 0
+  fi
+  log "preStop: this Redis is the master: handing over (writes paused for at most ${HANDOVER_SECONDS}s)"
   _hasked=
   _hpreferred=
   until_deadline sentinel_chosen || { abandon_handover "no sentinel names this master (last survey: $(survey_text "$_hlast"), asked through the Service and $(printf '%s\n' "$_hknown" | grep -c .) connected sentinel(s))"; return 0; }
@@ -97,17 +103,6 @@ sentinel_chosen() {
 namers() {
   printf '%s\n' "$_hlast" | awk -v addr="$_hself" -v local_id="${_hlocal:--}" -v service="$SENTINEL_HOST $SENTINEL_PORT" '
     $1 == "S" && $4 " " $5 == addr { print ($7 " " $8 == service) * 2 + ($2 == local_id), $7, $8 }' | sort -n -k1,1 | cut -d' ' -f2-
-}
-
-# replica_views HOST PORT: "host port priority info-refresh-ms flags" of each replica that the
-# sentinel at HOST:PORT knows.
-replica_views() {
-  redis_at "$1" "$2" SENTINEL replicas "$MASTER_NAME" | awk '
-    NR % 2 == 1 { k = $0; next }
-    k == "name" && n++ { print ip, port, pri, ref, flags }
-    k == "ip" { ip = $0 } k == "port" { port = $0 } k == "slave-priority" { pri = $0 }
-    k == "info-refresh" { ref = $0 } k == "flags" { flags = $0 }
-    END { if (n) print ip, port, pri, ref, flags }'
 }
 
 # prefer_successor: Sentinel promotes the replica with the lowest replica-priority first (offsets

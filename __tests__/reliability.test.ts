@@ -23,15 +23,13 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
   };
   const settings = resolveSettings(settingsProps);
   const pacing = { RETRY_SECONDS: 1, FOLLOW_INTERVAL_SECONDS: 1, JANITOR_INTERVAL_SECONDS: 1, PRUNE_AFTER_SECONDS: 3 };
-  // a janitor keeps its sentinel unready this long before restarting it (no Service routes here)
-  const UNREADY_SECONDS = 2;
   const secret: SecretFiles = randomSecret(settings);
   const admin = { user: 'admin', password: secret['admin-password'] };
   const client = { password: secret['client-password'] };
   let loop: Loopback;
   const servers: Server[] = [];
 
-  beforeAll(() => { loop = new Loopback({ settings, render: { pacing, sentinelUnreadySeconds: UNREADY_SECONDS } }); });
+  beforeAll(() => { loop = new Loopback({ settings, render: { pacing } }); });
   afterAll(async () => {
     for (const s of servers) s.close();
     await loop.cleanup();
@@ -217,14 +215,18 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
       await app.stop();
       const staleAcked = (await Promise.all(stale.map((w) => w.stop()))).flat();
       // AND every acknowledged write is on the new master: the stale clients had none acknowledged
-      // after the promotion, and none of theirs is lost either
-      const afterPromotion = staleAcked.filter((w) => w.at > promotedAt);
+      // once the old master resumed (another was promoted by then), and none of theirs is lost.
+      // (Not "after the promotion was seen": a write's stamp is when this process handled the reply,
+      // and its polling blocks it with redis-cli calls; a frozen master acknowledges nothing, so a
+      // stamp between the promotion and the thaw is a reply sent before the freeze and handled late.
+      // One loaded run stamped 3 so.)
+      const afterThaw = staleAcked.filter((w) => w.at > thawedAt);
       expect(missing(promoted, [...app.acked, ...staleAcked.map((w) => w.key)])).toEqual([]);
-      expect(afterPromotion).toEqual([]);
+      expect(afterThaw).toEqual([]);
       expect(frozen.log()).toContain(`this Redis is a master but the sentinels name the live master ${promoted}:${REDIS_PORT}`);
       all.push(...app.acked);
       report.push(`round ${round}: ${old} frozen ${thawedAt - frozenAt} ms, ${promoted} promoted after ${promotedAt - frozenAt} ms, old master stepped down ${steppedDownMs} ms after it resumed; `
-        + `${app.acked.length} acknowledged through the sentinels, ${staleAcked.length} by the clients on the old master (${afterPromotion.length} after the promotion), 0 lost`);
+        + `${app.acked.length} acknowledged through the sentinels, ${staleAcked.length} by the clients on the old master (${staleAcked.filter((w) => w.at > promotedAt).length} handled after the promotion was seen, ${afterThaw.length} after the thaw), 0 lost`);
     }
     console.log(`frozen master:\n${report.join('\n')}`);
     expect(missing(await healthy(c), all)).toEqual([]);
@@ -333,10 +335,19 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
   }, 120000);
 
   test('pruning: sentinels forget a deleted pod one at a time, restarting with their id, epoch and live replicas; no SENTINEL RESET', async () => {
-    // GIVEN four pods, after a failover (config epoch 1)
+    // GIVEN four pods, after a failover (a config epoch above 0, the same at every sentinel; a forced
+    // failover that Sentinel accepted can still abort, on a loaded machine: it is asked again)
     const c = await launch('127.0.7', 4);
-    await until('a sentinel starts a failover', () => ask(c.ips[1], SENTINEL_PORT, 'SENTINEL', 'FAILOVER', 'mymaster') === 'OK', 20);
-    await until('the failover ends', () => c.ips.every((ip) => sentinelField(ip, 'config-epoch') === '1' && sentinelField(ip, 'flags') === 'master'), 30);
+    let askedAt = 0;
+    const failedOver = () => {
+      const epochs = new Set(c.ips.map((ip) => sentinelField(ip, 'config-epoch')));
+      if (epochs.size === 1 && !epochs.has('0') && c.ips.every((ip) => sentinelField(ip, 'flags') === 'master')) return true;
+      const running = c.ips.some((ip) => sentinelField(ip, 'flags').includes('failover_in_progress'));
+      if (!running && Date.now() - askedAt > 5000 && ask(c.ips[1], SENTINEL_PORT, 'SENTINEL', 'FAILOVER', 'mymaster') === 'OK') askedAt = Date.now();
+      return false;
+    };
+    await until('a failover ends', failedOver, 60);
+    const epoch = sentinelField(c.ips[0], 'config-epoch');
     const m = await healthy(c);
     const gone = c.ips.find((ip) => ip !== m)!; // a replica's pod, with its sentinel
     const stay = c.ips.filter((ip) => ip !== gone);
@@ -347,34 +358,20 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
     loop.kill(c.sentinels[i]);
     // THEN after PRUNE_AFTER_SECONDS every other sentinel forgets it
     const knows = (ip: string) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'replicas', 'mymaster') + ask(ip, SENTINEL_PORT, 'SENTINEL', 'sentinels', 'mymaster');
-    const sentinels = c.sentinels.filter((_, j) => j !== i);
-    // (meanwhile each sentinel's readiness probe, as the kubelet runs it: when it said "not ready")
-    const unreadyAt: number[][] = sentinels.map(() => []);
-    let probing = true;
-    const prober = (async () => {
-      while (probing) {
-        await Promise.all(sentinels.map(async (x, j) => {
-          const p = await loop.hook(x, 'probe.sh', 'sentinel-ready');
-          if (p.code !== 0 && p.log.includes("about to restart on its janitor's request")) unreadyAt[j].push(Date.now());
-        }));
-        await sleep(200);
-      }
-    })();
-    await until('no sentinel knows the deleted pod', () => stay.every((ip) => !knows(ip).includes(gone)), 60);
+    await until('no sentinel knows the deleted pod', () => stay.every((ip) => !knows(ip).includes(gone)), 40);
     // AND each kept its id and epoch, and knows the live replicas and sentinels
     expect(stay.map((ip) => ask(ip, SENTINEL_PORT, 'SENTINEL', 'myid'))).toEqual(ids);
     for (const ip of stay) {
-      expect([ip, sentinelField(ip, 'config-epoch'), sentinelField(ip, 'num-slaves'), sentinelField(ip, 'num-other-sentinels')]).toEqual([ip, '1', '2', '2']);
+      expect([ip, sentinelField(ip, 'config-epoch'), sentinelField(ip, 'num-slaves'), sentinelField(ip, 'num-other-sentinels')]).toEqual([ip, epoch, '2', '2']);
     }
+    const sentinels = c.sentinels.filter((_, j) => j !== i);
     // (a sentinel may prune the pod's sentinel and its replica in two rounds: the last restart counts)
     const lastBack = (x: Container) => x.log().split('\n').filter((l) => l.includes('redis-sentinel is back')).pop() ?? '';
     await until('every sentinel is back without the deleted pod', () => sentinels.every((x) => /: 2 replica\(s\)/.test(lastBack(x))), 20);
-    probing = false;
-    await prober;
     for (const s of sentinels) {
       expect(s.proc.exitCode).toBeNull(); // the same container: only redis-sentinel restarted
-      expect(s.log()).toContain(`down for over ${pacing.PRUNE_AFTER_SECONDS}s: restarting redis-sentinel on its config without them (it keeps its id, epoch and live replicas; unready for ${UNREADY_SECONDS}s first)`);
-      expect(lastBack(s)).toMatch(/redis-sentinel is back: 2 replica\(s\), 2 other sentinel\(s\), config epoch 1$/);
+      expect(s.log()).toContain(`down for over ${pacing.PRUNE_AFTER_SECONDS}s: restarting redis-sentinel on its config without them (it keeps its id, epoch and live replicas)`);
+      expect(lastBack(s)).toMatch(new RegExp(`redis-sentinel is back: 2 replica\\(s\\), 2 other sentinel\\(s\\), config epoch ${epoch}$`));
       expect(s.log()).not.toMatch(/reset/i);
     }
     // AND one sentinel restarted at a time: each redis-sentinel's stop-to-start window (its own
@@ -387,15 +384,7 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
       return stops.map((t, j) => [t, starts[j]]);
     }).sort((a, b) => a[0] - b[0]);
     for (let j = 1; j < windows.length; j++) expect(windows[j][0]).toBeGreaterThan(windows[j - 1][1]);
-    // AND each sentinel's readiness failed before its redis-sentinel stopped (the Service stops
-    // routing to it first), and passes again now
-    sentinels.forEach((x, j) => {
-      const firstStop = [...x.log().matchAll(/(\d+ \w+ \d+) ([\d:.]+) # User requested shutdown/g)].map((m) => Date.parse(`${m[1]} ${m[2]}`))[0];
-      expect(unreadyAt[j].length).toBeGreaterThan(0);
-      expect(unreadyAt[j][0]).toBeLessThan(firstStop);
-    });
-    for (const x of sentinels) expect((await loop.hook(x, 'probe.sh', 'sentinel-ready')).code).toBe(0);
-    console.log(`pruning: ${gone} forgotten by ${stay.length} sentinels; restart windows (ms) ${windows.map(([a, b]) => b - a).join(', ')}; unready before each: ${unreadyAt.map((u) => u.length).join(', ')} failed probes`);
+    console.log(`pruning: ${gone} forgotten by ${stay.length} sentinels; restart windows (ms) ${windows.map(([a, b]) => b - a).join(', ')}`);
     for (const x of [...c.sentinels, ...c.redis]) loop.kill(x);
   }, 120000);
 

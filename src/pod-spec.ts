@@ -3,7 +3,7 @@
 // volumes and security settings. One place, so the bootstrap pod and the controllers' templates
 // cannot drift apart (the seed's pod and controller were hand-kept copies of each other).
 import * as k8s from '../imports/k8s';
-import { handoverSeconds, READINESS_FAILURE_THRESHOLD, READINESS_PERIOD_SECONDS, SHUTDOWN_SECONDS } from './redis-config';
+import { handoverSeconds, SHUTDOWN_SECONDS } from './redis-config';
 import { ResolvedResources, RedisSentinelSettings } from './settings';
 
 /** The volumes, in the order a pod lists them. */
@@ -50,9 +50,9 @@ function readinessProbe(s: RedisSentinelSettings, check: 'redis-ready' | 'sentin
   return {
     exec: { command: ['sh', script(s, PROBE), check] },
     initialDelaySeconds: 1,
-    periodSeconds: READINESS_PERIOD_SECONDS,
+    periodSeconds: 2,
     timeoutSeconds: 5,
-    failureThreshold: READINESS_FAILURE_THRESHOLD,
+    failureThreshold: 2,
   };
 }
 

@@ -136,12 +136,6 @@ export interface RenderOptions {
    * that watches a pod give up. @default settings.discoveryTimeoutSeconds
    */
   readonly discoveryTimeoutSeconds?: number;
-  /**
-   * SENTINEL_UNREADY_SECONDS: how long a janitor keeps its sentinel unready before restarting it,
-   * shorter for fake pods that no Service routes to. @default the readiness probe's period times
-   * its failure threshold, plus 1 (5 s)
-   */
-  readonly sentinelUnreadySeconds?: number;
   /** Pacing constants to replace (a test runs faster with a shorter one). @default PACING */
   readonly pacing?: Readonly<Partial<Record<PacingName, number>>>;
 }
@@ -158,7 +152,6 @@ function placed(s: RedisSentinelSettings, o: RenderOptions) {
     sentinelHost: o.sentinelHost ?? s.names.sentinelService,
     peerHosts: o.peerHosts ?? [s.names.headlessService],
     discoveryTimeoutSeconds: o.discoveryTimeoutSeconds ?? s.discoveryTimeoutSeconds,
-    sentinelUnreadySeconds: o.sentinelUnreadySeconds ?? READINESS_PERIOD_SECONDS * READINESS_FAILURE_THRESHOLD + 1,
     pacing: (name: PacingName) => o.pacing?.[name] ?? PACING[name].value,
   };
 }
@@ -264,10 +257,6 @@ export function handoverSeconds(s: RedisSentinelSettings): number {
 /** Time after the preStop hook for the servers to stop on SIGTERM (Redis flushes its append-only file). */
 export const SHUTDOWN_SECONDS = 5;
 
-/** How often the readiness probes run, and how many failures in a row make a container unready. */
-export const READINESS_PERIOD_SECONDS = 2;
-export const READINESS_FAILURE_THRESHOLD = 2;
-
 /** Redis' largest value for an int config: out of reach. */
 const OUT_OF_REACH = 2147483647;
 
@@ -306,10 +295,6 @@ export function clusterEnv(s: RedisSentinelSettings, o: RenderOptions = {}): str
     SENTINEL_STATE_DIR: p.sentinelStateDir,
     DOWN_AFTER_MS: s.downAfterMs,
     DISCOVERY_TIMEOUT_SECONDS: p.discoveryTimeoutSeconds,
-    // The janitor fails its sentinel's readiness this long before restarting it to prune: the
-    // probe fails READINESS_FAILURE_THRESHOLD times and the Service stops routing to it first, so
-    // no client that connects through the Service meets a restarting sentinel.
-    SENTINEL_UNREADY_SECONDS: p.sentinelUnreadySeconds,
     // The state machine (docs/state-machine.md): the Redis pods and sentinels it expects, and the
     // names its peers resolve from.
     REDIS_REPLICAS: s.redisReplicas,

@@ -89,11 +89,11 @@ export class Loopback {
   }
 
   /**
-   * Runs a hook or probe of a container (its preStop, prestop.sh; probe.sh CHECK) in the
-   * container's env, as the kubelet does; resolves to its exit code and output.
+   * Runs a hook of a container (its preStop, prestop.sh) in the container's env, as the kubelet
+   * does; resolves to its exit code and output.
    */
-  async hook(c: Container, script: string, ...args: string[]): Promise<{ code: number | null; log: string }> {
-    const h = this.run(c.pod, c.env, script, false, args);
+  async hook(c: Container, script: string): Promise<{ code: number | null; log: string }> {
+    const h = this.run(c.pod, c.env, script, false);
     const code = await new Promise<number | null>((r) => h.proc.on('exit', r));
     return { code, log: h.log() };
   }
@@ -107,10 +107,10 @@ export class Loopback {
   /** Ends every process of a container at once (a lost pod, or a container killed with grace 0). */
   kill(c: Container): void { try { process.kill(-c.proc.pid!, 'SIGKILL'); } catch { /* gone already */ } }
 
-  private run(pod: Pod, env: Record<string, string>, script: string, main = true, args: string[] = []): Container {
+  private run(pod: Pod, env: Record<string, string>, script: string, main = true): Container {
     let out = '';
     const file = join(pod.dir, `${env.SENTINEL ? 'sentinel' : 'redis'}.${main ? '' : `${script}.`}${pod.procs.length}.log`);
-    const proc = spawn('sh', [join(pod.dir, 'config', script), ...args], {
+    const proc = spawn('sh', [join(pod.dir, 'config', script)], {
       env: { PATH: process.env.PATH, CONFIG_DIR: join(pod.dir, 'config'), POD_IP: pod.ip, POD_NAME: `pod-${pod.ip}`, ...this.defaults.env, ...env },
       detached: true, // its own process group: the background loops and the server die with it
       stdio: ['ignore', 'pipe', 'pipe'],

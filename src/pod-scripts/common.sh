@@ -20,11 +20,6 @@ elif [ "${MASTER:-}" = true ]; then
 else
   ROLE=redis
 fi
-# The sentinel janitor's request to restart redis-sentinel (janitor.sh, sentinel.sh): while it is
-# there the sentinel's readiness probe fails (probe.sh), so that the Service routes no client to a
-# sentinel that is about to restart.
-# shellcheck disable=SC2034 # used by the scripts that source this file
-RESTART_REQUEST=$SENTINEL_STATE_DIR/restart-request
 # This pod's own Redis and Sentinel: every container of a pod shares its network.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 LOCAL_ADDR=${POD_IP:-127.0.0.1}

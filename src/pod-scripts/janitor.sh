@@ -22,8 +22,7 @@ janitor() {
     if stuck_on_dead_master; then _stuck=$((_stuck + 1)); else _stuck=0; fi
     if [ "$_stuck" -ge "$JANITOR_STUCK_ROUNDS" ]; then
       log "the master this sentinel monitors has been down for over $((JANITOR_STUCK_ROUNDS * JANITOR_INTERVAL_SECONDS))s while $_stuck_because: restarting the sentinel with a fresh discovery"
-      write_restart_request fresh
-      kill -HUP "$$"
+      request_restart fresh
       _stuck=0
       continue
     fi
@@ -32,33 +31,25 @@ janitor() {
     prune_safe || continue
     [ "$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL flushconfig)" = OK ] || continue
     prune_safe || continue
-    # The request fails this sentinel's readiness (probe.sh): the Service stops routing to it
-    # before it restarts. Then it is safe to restart only if it still is.
+    log "pruning $(printf '%s\n' "$_gone" | awk '{ printf "%s%s %s:%s", (NR > 1 ? ", " : ""), $1, $2, $3 }'), down for over ${PRUNE_AFTER_SECONDS}s: restarting redis-sentinel on its config without them (it keeps its id, epoch and live replicas)"
     # shellcheck disable=SC2046 # one word per address
-    write_restart_request prune $(printf '%s\n' "$_gone" | awk '{ print $2 ":" $3 }')
-    sleep "$SENTINEL_UNREADY_SECONDS"
-    if ! prune_safe; then
-      rm -f "$RESTART_REQUEST"
-      continue
-    fi
-    log "pruning $(printf '%s\n' "$_gone" | awk '{ printf "%s%s %s:%s", (NR > 1 ? ", " : ""), $1, $2, $3 }'), down for over ${PRUNE_AFTER_SECONDS}s: restarting redis-sentinel on its config without them (it keeps its id, epoch and live replicas; unready for ${SENTINEL_UNREADY_SECONDS}s first)"
-    kill -HUP "$$"
+    request_restart prune $(printf '%s\n' "$_gone" | awk '{ print $2 ":" $3 }')
     poll "$RESTART_POLLS" "$RESTART_POLL_SECONDS" restarted || continue
     log "redis-sentinel is back: $(local_master_field num-slaves) replica(s), $(local_master_field num-other-sentinels) other sentinel(s), config epoch $(local_master_field config-epoch)"
   done
 }
 
-# write_restart_request fresh | write_restart_request prune IP:PORT...: the request that the
-# supervisor (the entry shell, $$) carries out on SIGHUP: restart redis-sentinel on a new discovery,
-# or without the known-replica and known-sentinel lines of those instances. While it is there the
-# sentinel is not ready.
-write_restart_request() {
+# request_restart fresh | request_restart prune IP:PORT...: asks the supervisor (the entry shell,
+# $$) to restart redis-sentinel: on a new discovery, or without the known-replica and
+# known-sentinel lines of those instances.
+request_restart() {
   {
     echo "$1"
     shift
     for _ra in "$@"; do printf '%s %s\n' "${_ra%:*}" "${_ra##*:}"; done
   } >"$RESTART_REQUEST.tmp"
   mv "$RESTART_REQUEST.tmp" "$RESTART_REQUEST"
+  kill -HUP "$$"
 }
 
 # restarted: the supervisor has carried out the restart request, and the new redis-sentinel answers.

@@ -4,8 +4,7 @@
 #   half-synced replica must not count as ready, or a launch could delete the master too early).
 # - sentinel-ready: the sentinel answers and monitors a master. The sentinel Service selects only
 #   ready sentinels, so a sentinel that is still starting never answers "no master" to a pod that
-#   asks, which would make a re-applied bootstrap pod start a second master. A sentinel whose
-#   janitor is about to restart it is not ready either (RESTART_REQUEST).
+#   asks, which would make a re-applied bootstrap pod start a second master.
 # - redis-started (startup probe, StatefulSet topology): the server answers PING with PONG, so it has
 #   loaded its data; a large append-only file may take minutes, and LOADING keeps it starting.
 # - redis-alive (liveness): the server answers at all. LOADING, MASTERDOWN and a refused login are
@@ -39,7 +38,6 @@ case ${1:-} in
     [ -n "$reply" ] || { echo "redis does not answer on port $REDIS_PORT"; exit 1; }
     ;;
   sentinel-ready)
-    [ ! -f "$RESTART_REQUEST" ] || { echo "sentinel is about to restart on its janitor's request"; exit 1; }
     addr=$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed -n 1p)
     valid_addr "$addr" || { echo "sentinel does not monitor $MASTER_NAME yet"; exit 1; }
     ;;

@@ -9,8 +9,9 @@
 # container, as before.
 
 SENTINEL_CONF=$SENTINEL_STATE_DIR/sentinel.conf
-# The janitor's request (RESTART_REQUEST, common.sh): `prune` and then the "<ip> <port>" of each
-# instance to forget, one a line, or `fresh` (forget everything and discover the master again).
+# The janitor's request: `prune` and then the "<ip> <port>" of each instance to forget, one a
+# line, or `fresh` (forget everything and discover the master again).
+RESTART_REQUEST=$SENTINEL_STATE_DIR/restart-request
 
 # supervise_sentinel: prepares the config (sentinel_conf_ready), runs redis-sentinel, and restarts
 # it on the janitor's request; returns (for the container to end) when it stops otherwise.
@@ -19,8 +20,6 @@ supervise_sentinel() {
   _child=
   trap '_stopping=1; [ -z "$_child" ] || kill -TERM "$_child" 2>/dev/null' TERM INT
   trap ':' HUP
-  # A request left by a container that ended before carrying it out would keep this one unready.
-  rm -f "$RESTART_REQUEST"
   while :; do
     sentinel_conf_ready || return 1
     redis-sentinel "$SENTINEL_CONF" &

@@ -158,10 +158,18 @@ describeE2E('issue 8: faults on one launched cluster', () => {
   }, 420000);
 
   scenario('kill-thrice')('a master killed three times 20 s apart while the janitors forget a deleted sentinel is failed over each time', async () => {
-    await run('kill-thrice', (o) => [
-      ...(o.noGoodReplica.length ? [`a failover leader knew no replica to promote (-failover-abort-no-good-slave): ${o.noGoodReplica.join(', ')}`] : []),
-      ...(o.longestNoMasterMs > b.failoverMs ? [`no master accepted writes for ${sec(o.longestNoMasterMs)}, bound D + F = ${sec(b.failoverMs)}`] : []),
-    ], { keepEarlier: true });
+    // A kill before the janitors have pruned the deleted sentinel meets sentinels that count it
+    // toward the majority a leader needs: an election can split, and Sentinel tries again only
+    // after 2F. That known limit (docs/reliability.md, "One outlier") gets its own bound, and only
+    // when the sentinels report the split; any other stall must stay within D + F.
+    await run('kill-thrice', (o) => {
+      const split = o.failoverAborts.some((a: string) => a.endsWith('-failover-abort-not-elected'));
+      const [bound, boundText] = split ? [b.splitElectionMs, 'D + 2F + 3 INFO periods (a split election)'] : [b.failoverMs, 'D + F'];
+      return [
+        ...(o.noGoodReplica.length ? [`a failover leader knew no replica to promote (-failover-abort-no-good-slave): ${o.noGoodReplica.join(', ')}`] : []),
+        ...(o.longestNoMasterMs > bound ? [`no master accepted writes for ${sec(o.longestNoMasterMs)}, bound ${boundText} = ${sec(bound)}`] : []),
+      ];
+    }, { keepEarlier: true });
   }, 420000);
 
   scenario('delete-all')('every pod deleted at once: the cluster comes back by itself with one master and says the data is gone', async () => {

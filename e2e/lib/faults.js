@@ -70,6 +70,11 @@ function bounds(cs) {
     // that accepts writes later than D + F comes from a failover that stalled or aborted (issue 8
     // §1, §4, §5).
     failoverMs: D + F,
+    // A failover whose leader election split (-failover-abort-not-elected: two candidates in one
+    // epoch, neither with a majority of the sentinels it knows, a deleted one among them until each
+    // janitor has pruned it): Sentinel starts the next election only 2F after the first, then
+    // elects and promotes within about three INFO periods (docs/reliability.md, "One outlier").
+    splitElectionMs: D + 2 * F + sentinelsMs,
     // From the end of a fault (thaw, heal, a restarted container) to a healthy cluster: even when
     // only Sentinel acts, it sees the returning old master's role at its next INFO, converts it to
     // a replica 4 hello periods later (+convert-to-slave) and sees it replicate at the next INFO.

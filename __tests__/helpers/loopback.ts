@@ -74,7 +74,7 @@ export class Loopback {
     const pod: Pod = { ip, dir, authDir: join(dir, 'auth'), runDir: join(dir, 'run'), procs: [] };
     for (const sub of ['config', 'data', 'sentinel', 'auth', 'run']) mkdirSync(join(dir, sub), { recursive: true });
     const files = configMapData(settings, {
-      bind: ip, dataDir: join(dir, 'data'), sentinelStateDir: join(dir, 'sentinel'), authDir: pod.authDir, runDir: pod.runDir,
+      bind: ip, bindSourceAddr: ip, dataDir: join(dir, 'data'), sentinelStateDir: join(dir, 'sentinel'), authDir: pod.authDir, runDir: pod.runDir,
       ...this.defaults.render, ...render,
     });
     for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, 'config', file), text);

@@ -214,15 +214,12 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
       await sleep(1000);
       await app.stop();
       const staleAcked = (await Promise.all(stale.map((w) => w.stop()))).flat();
-      // AND every acknowledged write is on the new master: the stale clients had none acknowledged
-      // once the old master resumed (another was promoted by then), and none of theirs is lost.
-      // (Not "after the promotion was seen": a write's stamp is when this process handled the reply,
-      // and its polling blocks it with redis-cli calls; a frozen master acknowledges nothing, so a
-      // stamp between the promotion and the thaw is a reply sent before the freeze and handled late.
-      // One loaded run stamped 3 so.)
+      // AND every acknowledged write is on the new master, the stale clients' too. (A stale client
+      // can get its acknowledgement after the thaw: its write reached a replica before the freeze,
+      // but the frozen master read that replica's ACK, which ends its WAIT, only when it resumed.
+      // A write the old master took after the promotion would be missing here.)
       const afterThaw = staleAcked.filter((w) => w.at > thawedAt);
       expect(missing(promoted, [...app.acked, ...staleAcked.map((w) => w.key)])).toEqual([]);
-      expect(afterThaw).toEqual([]);
       expect(frozen.log()).toContain(`this Redis is a master but the sentinels name the live master ${promoted}:${REDIS_PORT}`);
       all.push(...app.acked);
       report.push(`round ${round}: ${old} frozen ${thawedAt - frozenAt} ms, ${promoted} promoted after ${promotedAt - frozenAt} ms, old master stepped down ${steppedDownMs} ms after it resumed; `
@@ -234,9 +231,11 @@ describeIfRedis('reliability on real Redis processes (loopback)', () => {
   }, 150000);
 
   test('the fence: a master cut off from the sentinel majority refuses writes within downAfter/2 + 1.5 s, and takes them again when a majority names it', async () => {
-    // GIVEN a healthy cluster
+    // GIVEN a healthy cluster whose master takes writes (right after a full sync it refuses them
+    // until its replicas' first ACK: that NOREPLICAS is not the fence)
     const c = await launch('127.0.4');
     const m = await healthy(c);
+    await until('the master takes writes', () => rawCli(m, REDIS_PORT, ['SET', 'fence', 'before'], '', client).out === 'OK', 10);
     // WHEN the two sentinels of the other pods stop answering (the master is cut off from them)
     const cut = c.sentinels.filter((_, i) => c.ips[i] !== m);
     for (const x of cut) loop.freeze(x);

@@ -85,8 +85,19 @@ describeE2E('issue 8: faults on one launched cluster', () => {
   }
 
   /** A master was lost: another accepts writes within the failover bound. */
-  const failedOver = (o: any) => (o.newMasterMs === null || o.newMasterMs > b.failoverMs
-    ? [`another master accepted writes after ${sec(o.newMasterMs)}, bound D + F = ${sec(b.failoverMs)}`] : []);
+  /**
+   * The failover bound of a fault: D + F, or D + 2F + 3 INFO periods when the sentinels report a
+   * split election (-failover-abort-not-elected). A sentinel that is gone (the launch's bootstrap
+   * pod, or one a fault deleted) counts toward the majority a leader needs until every janitor has
+   * pruned it (PRUNE_AFTER_SECONDS); two candidates in one epoch can then both lose, and Sentinel
+   * tries again only after 2F (docs/reliability.md, "One outlier"). The report names the split.
+   */
+  const failoverBound = (o: any): [number, string] => (o.failoverAborts.some((a: string) => a.endsWith('-failover-abort-not-elected'))
+    ? [b.splitElectionMs, 'D + 2F + 3 INFO periods (a split election)'] : [b.failoverMs, 'D + F']);
+  const failedOver = (o: any) => {
+    const [bound, text] = failoverBound(o);
+    return o.newMasterMs === null || o.newMasterMs > bound ? [`another master accepted writes after ${sec(o.newMasterMs)}, bound ${text} = ${sec(bound)}`] : [];
+  };
   /** The writer has writes acknowledged again within clientMs of the fault's end. */
   const clientBack = (o: any) => (o.resumedAfterEndMs === null || o.resumedAfterEndMs > b.clientMs
     ? [`the writer's writes resumed ${sec(o.resumedAfterEndMs)} after the fault ended, bound D = ${sec(b.clientMs)}`] : []);
@@ -117,7 +128,7 @@ describeE2E('issue 8: faults on one launched cluster', () => {
   scenario('kill')('a killed master (restart after the failover) is replaced and rejoins as a replica', async () => {
     await run('kill', (o) => [
       ...failedOver(o),
-      ...(o.writerOutageMs > b.failoverMs ? [`the writer was out for ${sec(o.writerOutageMs)}, bound D + F = ${sec(b.failoverMs)}`] : []),
+      ...(o.writerOutageMs > failoverBound(o)[0] ? [`the writer was out for ${sec(o.writerOutageMs)}, bound ${failoverBound(o)[1]} = ${sec(failoverBound(o)[0])}`] : []),
     ], { keepEarlier: true });
   }, 300000);
 
@@ -158,13 +169,9 @@ describeE2E('issue 8: faults on one launched cluster', () => {
   }, 420000);
 
   scenario('kill-thrice')('a master killed three times 20 s apart while the janitors forget a deleted sentinel is failed over each time', async () => {
-    // A kill before the janitors have pruned the deleted sentinel meets sentinels that count it
-    // toward the majority a leader needs: an election can split, and Sentinel tries again only
-    // after 2F. That known limit (docs/reliability.md, "One outlier") gets its own bound, and only
-    // when the sentinels report the split; any other stall must stay within D + F.
+    // Both kills come before the janitors have pruned the deleted sentinel (failoverBound).
     await run('kill-thrice', (o) => {
-      const split = o.failoverAborts.some((a: string) => a.endsWith('-failover-abort-not-elected'));
-      const [bound, boundText] = split ? [b.splitElectionMs, 'D + 2F + 3 INFO periods (a split election)'] : [b.failoverMs, 'D + F'];
+      const [bound, boundText] = failoverBound(o);
       return [
         ...(o.noGoodReplica.length ? [`a failover leader knew no replica to promote (-failover-abort-no-good-slave): ${o.noGoodReplica.join(', ')}`] : []),
         ...(o.longestNoMasterMs > bound ? [`no master accepted writes for ${sec(o.longestNoMasterMs)}, bound ${boundText} = ${sec(bound)}`] : []),

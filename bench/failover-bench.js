@@ -171,9 +171,6 @@ async function observed(emu, t, fault, prefix, settle) {
   return r;
 }
 
-/** A write gap longer than this gets the writer's connection events printed beside it (the 1 s target of issue 11). */
-const LONG_WINDOW_MS = 1000;
-
 /**
  * The handovers of a rolling update as the data plane saw them, each with its write-unavailability
  * window. A handover: another pod than the last master became the one pod that accepts writes (the
@@ -224,11 +221,14 @@ async function rollingUpdates(emu, t, topo, { updates, settle }, out) {
       },
     };
     const { inj, obs, healthy, writer, monitor } = await observed(emu, t, fault, `update-${i}`, settle);
-    const { windowsMs, otherGapsMs } = handovers(monitor.masterTimeline, sts.writeWindows(writer, inj), inj);
+    const gaps = sts.writeWindows(writer, inj);
+    const { windowsMs, otherGapsMs } = handovers(monitor.masterTimeline, gaps, inj);
     out.push({ update: i, detail: inj.detail, order, windowsMs, otherGapsMs, acked: obs.acked, lostCounted: obs.lostCounted, healthy });
     const ms = (/** @type {Array<number | null>} */ xs) => xs.map((x) => (x === null ? 'under 250 ms' : `${x} ms`)).join(', ') || 'none';
     console.log(`update ${i}: pods replaced ${order.join(', ')}; handovers ${windowsMs.length}, their windows ${ms(windowsMs)}; other writer gaps ${ms(otherGapsMs)}`);
-    for (const g of sts.writeWindows(writer, inj).filter((w) => w.ms > LONG_WINDOW_MS)) {
+    // A gap over the planned-handover target (issue 11: 1 s) gets the writer's connection events beside it.
+    const target = f.bounds(f.clusterSettings(t.dist)).plannedTargetMs;
+    for (const g of gaps.filter((w) => w.ms > target)) {
       const events = (/** @type {Array<[number, string]>} */ (writer.trace || [])).filter(([t]) => t >= g.from - 200 && t <= g.to);
       console.log(`  the writer's connection events in its ${g.ms} ms gap: ${events.map(([t, e]) => `+${t - g.from} ms ${e}`).join('; ') || 'none'}`);
     }

@@ -84,7 +84,6 @@ describeE2E('issue 8: faults on one launched cluster', () => {
     return { inj, obs };
   }
 
-  /** A master was lost: another accepts writes within the failover bound. */
   /**
    * The failover bound of a fault: D + F, or D + 2F + 3 INFO periods when the sentinels report a
    * split election (-failover-abort-not-elected). A sentinel that is gone (the launch's bootstrap
@@ -94,6 +93,7 @@ describeE2E('issue 8: faults on one launched cluster', () => {
    */
   const failoverBound = (o: any): [number, string] => (o.failoverAborts.some((a: string) => a.endsWith('-failover-abort-not-elected'))
     ? [b.splitElectionMs, 'D + 2F + 3 INFO periods (a split election)'] : [b.failoverMs, 'D + F']);
+  /** A master was lost: another accepts writes within the failover bound. */
   const failedOver = (o: any) => {
     const [bound, text] = failoverBound(o);
     return o.newMasterMs === null || o.newMasterMs > bound ? [`another master accepted writes after ${sec(o.newMasterMs)}, bound ${text} = ${sec(bound)}`] : [];
@@ -126,10 +126,13 @@ describeE2E('issue 8: faults on one launched cluster', () => {
   }, 300000);
 
   scenario('kill')('a killed master (restart after the failover) is replaced and rejoins as a replica', async () => {
-    await run('kill', (o) => [
-      ...failedOver(o),
-      ...(o.writerOutageMs > failoverBound(o)[0] ? [`the writer was out for ${sec(o.writerOutageMs)}, bound ${failoverBound(o)[1]} = ${sec(failoverBound(o)[0])}`] : []),
-    ], { keepEarlier: true });
+    await run('kill', (o) => {
+      const [bound, text] = failoverBound(o);
+      return [
+        ...failedOver(o),
+        ...(o.writerOutageMs > bound ? [`the writer was out for ${sec(o.writerOutageMs)}, bound ${text} = ${sec(bound)}`] : []),
+      ];
+    }, { keepEarlier: true });
   }, 300000);
 
   scenario('cut-master')('a master cut off alone is replaced, and rejoins as a replica when the network heals', async () => {

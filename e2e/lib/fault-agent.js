@@ -121,7 +121,6 @@ async function writer(prefix) {
     sentinelRetryStrategy: () => 100,
     reconnectOnError: (/** @type {Error} */ err) => (/READONLY|NOREPLICAS/.test(err.message) ? 2 : false),
   });
-  r.on('error', () => { /* counted per command */ });
   /** @type {Array<[number, string]>} the client's connection events, the last TRACE_EVENTS of them: what a long gap waited for */
   const trace = [];
   const traced = (/** @type {string} */ what) => { trace.push([Date.now(), what]); if (trace.length > TRACE_EVENTS) trace.shift(); };
@@ -129,7 +128,7 @@ async function writer(prefix) {
   r.on('ready', () => traced('ready'));
   r.on('close', () => traced('close'));
   r.on('reconnecting', () => traced('reconnecting'));
-  r.on('error', (/** @type {Error} */ e) => traced(`error ${message(e).slice(0, 160)}`));
+  r.on('error', (/** @type {Error} */ e) => traced(`error ${message(e).slice(0, 160)}`)); // (counted per command)
   r.on('sentinelError', (/** @type {Error} */ e) => traced(`sentinelError ${message(e).slice(0, 160)}`));
   r.on('+switch-master', () => traced('+switch-master'));
   let stopping = false;

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { createServer, Server } from 'net';
 import { join } from 'path';
+import { configMapData } from '../src/redis-config';
 import { resolveStatefulSetSettings } from '../src/settings';
 import { describeIfRedis, Loopback, loopbackNet, Pod, randomSecret } from './helpers/loopback';
 
@@ -48,7 +49,7 @@ describeIfRedis('StatefulSet pod scripts on real Redis processes (loopback)', ()
     const sourced = (ordinal: number, script: string, env: Record<string, string> = {}) => {
       const pod = loop.makePod(`${NET}.${10 + ordinal}`, { secret });
       const config = join(pod.dir, 'config');
-      const r = spawnSync('sh', ['-c', `set -eu; . "$CONFIG_DIR/common.sh"; . "$CONFIG_DIR/auth.sh"; . "$CONFIG_DIR/discovery.sh"; . "$CONFIG_DIR/founding.sh"; . "$CONFIG_DIR/follow.sh"; . "$CONFIG_DIR/sentinel.sh"; ${script}`], {
+      const r = spawnSync('sh', ['-c', `set -eu; . "$CONFIG_DIR/common.sh"; . "$CONFIG_DIR/auth.sh"; . "$CONFIG_DIR/discovery.sh"; . "$CONFIG_DIR/founding.sh"; . "$CONFIG_DIR/handover.sh"; . "$CONFIG_DIR/follow.sh"; . "$CONFIG_DIR/sentinel.sh"; ${script}`], {
         env: { PATH: process.env.PATH, CONFIG_DIR: config, POD_IP: pod.ip, POD_NAME: `redis-ha-${ordinal}`, POD_NAMESPACE: 'shop', ...env }, encoding: 'utf8',
       });
       if (r.status !== 0) throw new Error(`sh failed (${r.status}): ${r.stderr}`);
@@ -113,6 +114,61 @@ describeIfRedis('StatefulSet pod scripts on real Redis processes (loopback)', ()
       const best = (...lines: string[]) => sourced(1, 'best_peer_master "$SURVEY" "$SELF_HOST"', { SURVEY: lines.join('\n') });
       expect(best(`P ${name(2)} master - 0 90 1 0 1`, `P ${name(0)} master - 0 90 1 0 1`, `P ${name(1)} master - 0 900 1 0 2`)).toBe(`${name(0)} ${REDIS_PORT}`);
       expect(best(`P ${name(2)} master - 0 91 1 0 1`, `P ${name(0)} master - 0 90 1 0 1`)).toBe(`${name(2)} ${REDIS_PORT}`);
+    });
+
+    describe('the master\'s home (masterOnFirstPod): a master elsewhere hands back to ordinal 0', () => {
+      const self = `${name(1)} ${REDIS_PORT}`;
+      /** An S line of a sentinel survey: sentinel i names MASTER (epoch 3), failover state STATE. */
+      const sentinel = (i: number, master = self, state = '-') => `S id${i} 3 ${master} master ${name(i)} ${SENTINEL_PORT} ${state}`;
+      const replica = (i: number, n: number, state = 'online', lag = 0) => `slave${n}:ip=${name(i)},port=${REDIS_PORT},state=${state},offset=500,lag=${lag}`;
+      const allNaming = [0, 1, 2].map((i) => sentinel(i));
+      /** keep_home in pod 1, the master, at each of TICKS (ms) with the same survey and INFO; the hand_back calls it makes. */
+      const keepHome = (ordinal: number, survey: string[], info: string[], ticks: number[]) => sourced(ordinal,
+        `hand_back() { echo "hand_back $1 at $_tick"; }; _self="$SELF_HOST $REDIS_PORT"; _home_since=
+        for _tick in ${ticks.join(' ')}; do keep_home; done`, { _survey: survey.join('\n'), _info: ['role:master', ...info].join('\n') })
+        ;
+      const ready = (survey: string[], info: string[]) => sourced(1, '_self="$SELF_HOST $REDIS_PORT"; home_ready && echo yes || echo no',
+        { _survey: survey.join('\n'), _info: ['role:master', ...info].join('\n') });
+
+      test('the home pod is ready for the master only as an online, acknowledging replica, with every sentinel naming this master and no failover running', () => {
+        expect(sourced(1, 'echo "$HOME_HOST"')).toBe(name(0));
+        expect(ready(allNaming, [replica(2, 0), replica(0, 1)])).toBe('yes');
+        expect(ready(allNaming, [replica(0, 0, 'online', 1)])).toBe('yes');
+        expect(ready(allNaming, [replica(0, 0, 'online', 2)])).toBe('no'); // not acknowledging
+        expect(ready(allNaming, [replica(0, 0, 'wait_bgsave')])).toBe('no'); // still syncing
+        expect(ready(allNaming, [replica(2, 0)])).toBe('no'); // not a replica of this master
+        expect(ready(allNaming.slice(0, 2), [replica(0, 0)])).toBe('no'); // a sentinel did not answer
+        expect(ready([...allNaming.slice(0, 2), sentinel(2, `${name(2)} ${REDIS_PORT}`)], [replica(0, 0)])).toBe('no');
+        expect(ready([...allNaming.slice(0, 2), sentinel(2).replace(' master ', ' master,failover_in_progress ')], [replica(0, 0)])).toBe('no');
+      });
+
+      test('the master hands back after HOME_AFTER_SECONDS of readiness in a row, once; never from the home pod itself', () => {
+        const after = Number(sourced(1, 'echo "$HOME_AFTER_SECONDS"')) * 1000;
+        expect(after).toBe(30000);
+        const home = `${name(0)} ${REDIS_PORT}`;
+        expect(keepHome(1, allNaming, [replica(0, 0)], [1000, 1000 + after - 1, 1000 + after, 1000 + after + 1000])).toBe(`hand_back ${home} at ${1000 + after}`);
+        // pod 0 is home: nothing to hand back
+        expect(keepHome(0, allNaming.map((l) => l.replace(self, `${name(0)} ${REDIS_PORT}`)), [replica(1, 0)], [1000, 1000 + after])).toBe('');
+      });
+
+      test('a check that finds the home pod not ready starts the count again', () => {
+        const after = 30000;
+        const script = `hand_back() { echo "hand_back at $_tick"; }; _self="$SELF_HOST $REDIS_PORT"; _home_since=; _survey=$ALL
+          _info=$READY; _tick=1000; keep_home; _tick=20000; keep_home
+          _info=$LAGGING; _tick=21000; keep_home
+          _info=$READY; _tick=22000; keep_home; _tick=${1000 + after}; keep_home; _tick=${22000 + after}; keep_home`;
+        expect(sourced(1, script, {
+          ALL: allNaming.join('\n'), READY: `role:master\n${replica(0, 0)}`, LAGGING: `role:master\n${replica(0, 0, 'online', 5)}`,
+        })).toBe(`hand_back at ${22000 + after}`);
+      });
+
+      test('with masterOnFirstPod: false there is no home', () => {
+        const off = resolveStatefulSetSettings({ name: 'redis-ha', redisPort: REDIS_PORT, sentinelPort: SENTINEL_PORT, masterOnFirstPod: false });
+        expect(off.statefulSet!.masterOnFirstPod).toBe(false);
+        expect(configMapData(off)['cluster.env']).toMatch(/^MASTER_HOME_POD=''$/m);
+        expect(configMapData(settings)['cluster.env']).toMatch(/^MASTER_HOME_POD='redis-ha-0'$/m);
+        expect(() => resolveStatefulSetSettings({ masterOnFirstPod: 'yes' as unknown as boolean })).toThrow(/masterOnFirstPod.*"yes".*true or false.*masterOnFirstPod: false/s);
+      });
     });
   });
 

@@ -23,7 +23,9 @@
 //                          with the WAIT-acknowledged writer of e2e/lib/faults.js running; per
 //                          handover (another pod became the one master) its write-unavailability
 //                          window (the writer's gap at it), and the writer's gaps at no handover;
-//                          issue 11's target: every handover's window under 1 s
+//                          whether the master's pod was replaced last; then (masterOnFirstPod) the
+//                          time until the master is back on ordinal 0 and the hand-back's window;
+//                          issue 11's targets: every handover's window under 1 s, master last
 //   restart, R             every Redis and sentinel pod deleted with grace 0; StatefulSet: the
 //                          volumes kept; classic: the fault delete-all (emptyDir: the data goes, by
 //                          design), recovered by the pods themselves without launch.sh (as
@@ -44,7 +46,8 @@ const { arg, stats, sec } = require('./failover-lib');
 /**
  * @typedef {{ trial: number, killed: string, sdownMs: number | null, detectionMs: number | null, promotionMs: number | null, killMs: number,
  *   resumedMs: number | null, acked: number, lost: number | null, healthy: boolean }} KillTrial
- * @typedef {{ update: number, detail: string, order: string[], windowsMs: Array<number | null>, otherGapsMs: number[], acked: number, lostCounted: number | null, healthy: string | null }} UpdateRun
+ * @typedef {{ update: number, detail: string, order: string[], masterLast: boolean, windowsMs: Array<number | null>, homeWindowsMs: Array<number | null>, homeMs: number | null,
+ *   otherGapsMs: number[], acked: number, lostCounted: number | null, healthy: string | null }} UpdateRun
  * @typedef {{ restart: number, detail: string, healthyMs: number | null, resumedMs: number | null, acked: number, lostCounted: number | null, lostExcused: number, healthy: string | null }} RestartRun
  * @typedef {{ name: string, title: string, dist: string, settings: { downAfterMs: number, failoverTimeoutMs: number, benchTargetMs: number, plannedTargetMs: number }, upMs: number | null,
  *   kills: KillTrial[], updates: UpdateRun[] | null, restarts: RestartRun[], restartHow: string, error: string | null }} TopologyResult
@@ -52,7 +55,7 @@ const { arg, stats, sec } = require('./failover-lib');
 
 /**
  * How the benchmark brings up, judges and restarts each topology.
- * @typedef {{ title: string, dist: string, start: () => Promise<Emulator>, up: (emu: Emulator) => Promise<void>,
+ * @typedef {{ title: string, dist: string, cs: import('../e2e/lib/faults').ClusterSettings, start: () => Promise<Emulator>, up: (emu: Emulator) => Promise<void>,
  *   health: import('../e2e/lib/faults').FaultContext['health'], restart: import('../e2e/lib/faults').Fault, restartHow: string,
  *   topo: import('../e2e/lib/statefulset').Topology | null, cleanup: () => void }} Topology
  */
@@ -62,6 +65,7 @@ function classic() {
   return {
     title: 'classic (launch.sh)',
     dist: s.DIST,
+    cs: f.clusterSettings(s.DIST),
     start: () => s.startWithClient(),
     up: async (emu) => {
       const l = await s.launch(emu);
@@ -83,6 +87,7 @@ function statefulSet(title, dist, cleanup) {
   return {
     title,
     dist,
+    cs: f.clusterSettings(dist),
     start: sts.start,
     up: async (emu) => {
       const a = await emu.kubectl(['apply', '-f', dist], { timeoutMs: 180000 });
@@ -116,8 +121,7 @@ const firstLines = (e) => /** @type {Error} */ (e).message.split('\n').slice(0, 
  */
 async function killTrials(emu, t, { trials, settle }, results) {
   for (let i = 1; i <= trials; i++) {
-    await s.waitHealthy(emu, { timeoutMs: 120000, ...t.health });
-    await s.sleep(Math.max(0, settle - 3) * 1000);
+    await settled(emu, t, Math.max(0, settle - 3));
     const events = await s.agentBackground(emu, ['events']);
     const writer = await s.agentBackground(emu, ['writer', `bench-${i}`], { env: { K8E_OK_TIMES: '1' } });
     await s.sleep(3000);
@@ -159,48 +163,26 @@ async function killTrials(emu, t, { trials, settle }, results) {
 }
 
 /**
+ * Before each fault: a healthy cluster, with the master on its home pod when it has one (its
+ * hand-back must not fall into the next measurement), then `settle` seconds.
+ * @param {Emulator} emu @param {Topology} t @param {number} settle
+ */
+async function settled(emu, t, settle) {
+  await s.waitHealthy(emu, { timeoutMs: 120000, ...t.health });
+  const b = f.bounds(t.cs);
+  if (b.homeMs !== null) await sts.masterHome(emu, t.cs, b.homeMs);
+  await s.sleep(settle * 1000);
+}
+
+/**
  * One fault with the faults.js writer, monitor and event log around it, after the settle.
  * @param {Emulator} emu @param {Topology} t @param {import('../e2e/lib/faults').Fault} fault @param {string} prefix @param {number} settle
  */
 async function observed(emu, t, fault, prefix, settle) {
-  await s.waitHealthy(emu, { timeoutMs: 120000, ...t.health });
-  await s.sleep(settle * 1000);
-  const cs = f.clusterSettings(t.dist);
-  const r = await f.observe(emu, fault, { cs, b: f.bounds(cs), health: t.health }, prefix);
+  await settled(emu, t, settle);
+  const r = await f.observe(emu, fault, { cs: t.cs, b: f.bounds(t.cs), health: t.health }, prefix);
   console.log(`${prefix}: ${f.summary(r.inj, r.obs)}`);
   return r;
-}
-
-/**
- * The handovers of a rolling update as the data plane saw them, each with its write-unavailability
- * window. A handover: another pod than the last master became the one pod that accepts writes (the
- * two-masters monitor's timeline, polled every 200 ms; Sentinel's +switch-master would count each
- * handover once per sentinel). Its window: the writer's gap that ends nearest to it, up to 1 s before
- * the monitor saw the new master (null: no gap above the writer's threshold). Gaps that no handover
- * explains are returned apart.
- * @param {import('../e2e/lib/faults').MasterChange[]} timeline
- * @param {import('../e2e/lib/faults').Gap[]} gaps the writer's gaps during the update (sts.writeWindows)
- * @param {{ t0: number, tEnd: number }} inj
- */
-function handovers(timeline, gaps, inj) {
-  /** @type {number[]} */
-  const at = [];
-  /** @type {string | null} */
-  let last = null;
-  for (const c of timeline) {
-    if (c.t > inj.tEnd || c.accepting.length !== 1) continue;
-    const pod = c.accepting[0].split('@')[0];
-    if (last !== null && pod !== last && c.t >= inj.t0) at.push(c.t);
-    last = pod;
-  }
-  const free = new Set(gaps);
-  const windowsMs = at.map((tc) => {
-    const near = [...free].filter((g) => g.from <= tc && tc <= g.to + 1000).sort((a, b) => Math.abs(a.to - tc) - Math.abs(b.to - tc))[0];
-    if (!near) return null;
-    free.delete(near);
-    return near.ms;
-  });
-  return { windowsMs, otherGapsMs: [...free].map((g) => g.ms) };
 }
 
 /**
@@ -208,29 +190,39 @@ function handovers(timeline, gaps, inj) {
  * @param {Emulator} emu @param {Topology} t @param {import('../e2e/lib/statefulset').Topology} topo @param {{ updates: number, settle: number }} opts @param {UpdateRun[]} out
  */
 async function rollingUpdates(emu, t, topo, { updates, settle }, out) {
+  const b = f.bounds(f.clusterSettings(t.dist));
   for (let i = 1; i <= updates; i++) {
     /** @type {string[]} */
     let order = [];
+    let updateEnd = 0;
+    /** @type {number | null} */
+    let homeMs = null;
     const fault = {
-      name: 'rolling-update', what: 'a changed pod template applied', settleMs: (/** @type {import('../e2e/lib/faults').Bounds} */ b) => b.rejoinMs,
+      name: 'rolling-update', what: 'a changed pod template applied', settleMs: (/** @type {import('../e2e/lib/faults').Bounds} */ bb) => bb.rejoinMs,
       inject: async () => {
         const u = await sts.rollingUpdate(emu, topo, `bench-${i + 1}`);
         if (!/statefulset.apps\/\S+ configured/.test(u.applied.stdout)) throw new Error(`the changed template was not applied: ${u.applied.stdout}${u.applied.stderr}`);
         order = u.order;
-        return { t0: u.t0, tEnd: u.tEnd, pod: u.master.pod, failover: false, detail: `applied revision bench-${i + 1}; master was ${u.master.pod}` };
+        updateEnd = u.tEnd;
+        // With a home pod (masterOnFirstPod) the master hands back after the update: measured too.
+        if (b.homeMs !== null) homeMs = await sts.masterHome(emu, t.cs, b.homeMs);
+        return { t0: u.t0, tEnd: Date.now(), pod: u.master.pod, failover: false, detail: `applied revision bench-${i + 1}; master was ${u.master.pod}` };
       },
     };
     const { inj, obs, healthy, writer, monitor } = await observed(emu, t, fault, `update-${i}`, settle);
     const gaps = sts.writeWindows(writer, inj);
-    const { windowsMs, otherGapsMs } = handovers(monitor.masterTimeline, gaps, inj);
-    out.push({ update: i, detail: inj.detail, order, windowsMs, otherGapsMs, acked: obs.acked, lostCounted: obs.lostCounted, healthy });
+    // To the monitor's end: it sees the home pod accept writes a moment after masterHome saw its role.
+    const { handovers, otherGapsMs } = sts.handoverWindows(monitor.masterTimeline, gaps, inj.t0, Infinity);
+    const windowsMs = handovers.filter((h) => h.t <= updateEnd).map((h) => h.windowMs);
+    const homeWindowsMs = handovers.filter((h) => h.t > updateEnd).map((h) => h.windowMs);
+    const masterLast = order.length > 0 && order[order.length - 1].includes('(master)');
+    out.push({ update: i, detail: inj.detail, order, masterLast, windowsMs, homeWindowsMs, homeMs, otherGapsMs, acked: obs.acked, lostCounted: obs.lostCounted, healthy });
     const ms = (/** @type {Array<number | null>} */ xs) => xs.map((x) => (x === null ? 'under 250 ms' : `${x} ms`)).join(', ') || 'none';
-    console.log(`update ${i}: pods replaced ${order.join(', ')}; handovers ${windowsMs.length}, their windows ${ms(windowsMs)}; other writer gaps ${ms(otherGapsMs)}`);
+    console.log(`update ${i}: pods replaced ${order.join(', ')}; handovers ${windowsMs.length}, their windows ${ms(windowsMs)}; `
+      + `${homeMs === null ? '' : `master home ${sec(homeMs)} after the update, hand-back windows ${ms(homeWindowsMs)}; `}other writer gaps ${ms(otherGapsMs)}`);
     // A gap over the planned-handover target (issue 11: 1 s) gets the writer's connection events beside it.
-    const target = f.bounds(f.clusterSettings(t.dist)).plannedTargetMs;
-    for (const g of gaps.filter((w) => w.ms > target)) {
-      const events = (/** @type {Array<[number, string]>} */ (writer.trace || [])).filter(([t]) => t >= g.from - 200 && t <= g.to);
-      console.log(`  the writer's connection events in its ${g.ms} ms gap: ${events.map(([t, e]) => `+${t - g.from} ms ${e}`).join('; ') || 'none'}`);
+    for (const g of gaps.filter((w) => w.ms > b.plannedTargetMs)) {
+      console.log(`  the writer's connection events in its ${g.ms} ms gap: ${sts.gapEvents(writer, g)}`);
     }
     if (healthy) throw new Error(`not healthy after update ${i}: ${healthy}`);
   }
@@ -326,11 +318,13 @@ function report(results, opts) {
       + `${res.max !== null && res.max < b.benchTargetMs && res.n === opts.trials ? 'met' : 'NOT met'}`
       + ` (maximum ${sec(res.max)}, median ${sec(res.median)}${res.n < opts.trials ? `; ${opts.trials - res.n} of ${opts.trials} trials without writes resumed` : ''}).`);
     if (r.updates && opts.updates > 0) {
-      const w = r.updates.flatMap((u) => u.windowsMs);
+      const w = r.updates.flatMap((u) => [...u.windowsMs, ...u.homeWindowsMs]);
       const st = stats(w);
       targets.push(`${r.name}: the write-unavailability window of every planned handover in a rolling update under ${sec(b.plannedTargetMs)} (issue 11 §5): `
         + `${r.updates.length === opts.updates && w.length > 0 && (st.max === null || st.max < b.plannedTargetMs) ? 'met' : 'NOT met'}`
-        + ` (${w.length} handovers in ${r.updates.length} of ${opts.updates} updates, ${w.length - st.n} under the writer's 0.25 s gap threshold, maximum ${st.max === null ? 'under 0.25 s' : sec(st.max)}).`);
+        + ` (${w.length} handovers and hand-backs in ${r.updates.length} of ${opts.updates} updates, ${w.length - st.n} under the writer's 0.25 s gap threshold, maximum ${st.max === null ? 'under 0.25 s' : sec(st.max)}).`);
+      const last = r.updates.filter((u) => u.masterLast).length;
+      targets.push(`${r.name}: a rolling update replaces the replicas first and the master last (issue 11 §2): ${last === opts.updates ? 'met' : 'NOT met'} (${last} of ${opts.updates} updates).`);
     }
   }
   return [
@@ -346,9 +340,15 @@ function report(results, opts) {
     row('kill master → writes resumed (ioredis, SET + WAIT 1)', (r) => cell(r.kills.map((k) => k.resumedMs), 'never')),
     row('kill master: acknowledged writes lost', (r) => lost(r.kills)),
     row('rolling update: write-unavailability window per handover', (r) => upd(r, (u) => cell(u.flatMap((x) => x.windowsMs), 'under 0.25 s'))),
-    row('rolling update: handovers; writer gaps > 0.25 s at no handover', (r) => upd(r, (u) => {
+    row('rolling update: handovers; master replaced last; writer gaps > 0.25 s at no handover', (r) => upd(r, (u) => {
       const other = u.flatMap((x) => x.otherGapsMs);
-      return `${u.reduce((a, x) => a + x.windowsMs.length, 0)} in ${u.length} updates; ${other.length}${other.length ? ` (max ${sec(Math.max(...other))})` : ''}`;
+      return `${u.reduce((a, x) => a + x.windowsMs.length, 0)} in ${u.length} updates; master last in ${u.filter((x) => x.masterLast).length} of ${u.length}; `
+        + `${other.length}${other.length ? ` (max ${sec(Math.max(...other))})` : ''}`;
+    })),
+    row('after an update: master back on ordinal 0 (from the update\'s end)', (r) => upd(r, (u) => (u.some((x) => x.homeMs !== null) ? cell(u.map((x) => x.homeMs)) : 'n/a (no home)'))),
+    row('after an update: write-unavailability window of the hand-back', (r) => upd(r, (u) => {
+      const w = u.flatMap((x) => x.homeWindowsMs);
+      return w.length ? `${cell(w, 'under 0.25 s')}; ${w.length} hand-backs` : 'n/a';
     })),
     row('rolling update: acknowledged writes lost', (r) => upd(r, (u) => lost(u))),
     row('whole-cluster restart → healthy', (r) => cell(r.restarts.map((x) => x.healthyMs), 'never')),

@@ -240,4 +240,15 @@ export interface RedisSentinelStatefulSetProps extends RedisSentinelProps {
   readonly tolerations?: readonly PodToleration[];
   /** The pods' PriorityClass. @default - the cluster's default priority */
   readonly priorityClassName?: string;
+  /**
+   * Keep the master on the first pod (ordinal 0). After a failover or a handover has moved the
+   * master, it hands back to ordinal 0 (a planned handover: writes paused for well under a second)
+   * once that pod has been an in-sync replica, with every sentinel naming the master, for 30 s. A
+   * rolling update replaces the pods from the highest ordinal down, so it then replaces the
+   * replicas first and the master last, with one handover. `false`: no hand-back, so no extra
+   * pause after an update or a failover, but an update then replaces the master first or in the
+   * middle whenever it is not on ordinal 0, and hands over once or twice.
+   * @default true
+   */
+  readonly masterOnFirstPod?: boolean;
 }

@@ -328,6 +328,8 @@ export function clusterEnv(s: RedisSentinelSettings, o: RenderOptions = {}): str
       HEADLESS_SERVICE: s.names.headlessService,
       REDIS_STATEFULSET: s.statefulSet.redisStatefulSet,
       SENTINEL_STATEFULSET: s.statefulSet.sentinelPlacement === SentinelPlacement.SIDECAR ? '' : s.statefulSet.sentinelStatefulSet,
+      // The master's home pod (masterOnFirstPod): a master elsewhere hands back to it.
+      MASTER_HOME_POD: s.statefulSet.masterOnFirstPod ? `${s.statefulSet.redisStatefulSet}-0` : '',
     } : {}),
   };
   // Without these the scripts run without auth (auth: false).

@@ -102,6 +102,8 @@ export interface ResolvedStatefulSet {
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly tolerations: readonly PodToleration[];
   readonly priorityClassName?: string;
+  /** The master hands back to ordinal 0 when it is elsewhere (the masterOnFirstPod prop). */
+  readonly masterOnFirstPod: boolean;
   /** The Redis StatefulSet's and (placement STATEFUL_SET) the sentinels' StatefulSet's names. */
   readonly redisStatefulSet: string;
   readonly sentinelStatefulSet: string;
@@ -674,7 +676,7 @@ const STATEFUL_SET_PROP_KINDS: Readonly<Record<Exclude<keyof RedisSentinelStatef
   sentinelPlacement: 'a SentinelPlacement', storageSize: 'a cdk8s Size', storageClassName: 'a string',
   volumesWhenDeleted: 'a VolumeRetention', volumesWhenScaled: 'a VolumeRetention', podAntiAffinity: 'a PodAntiAffinity',
   spreadOverZones: 'a boolean', nodeSelector: 'an object of label names and values', tolerations: 'a list of tolerations',
-  priorityClassName: 'a string',
+  priorityClassName: 'a string', masterOnFirstPod: 'a boolean',
 };
 
 const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -711,6 +713,8 @@ export function resolveStatefulSetSettings(props: RedisSentinelStatefulSetProps 
   const storageSize = p.storageSize === undefined ? '1Gi' : memoryQuantity(p.storageSize, 'storageSize', fail);
   const spreadOverZones = p.spreadOverZones === undefined ? true : p.spreadOverZones;
   if (typeof spreadOverZones !== 'boolean') fail('spreadOverZones', spreadOverZones, 'it is true or false', 'write spreadOverZones: false to stop spreading over zones');
+  const masterOnFirstPod = p.masterOnFirstPod === undefined ? true : p.masterOnFirstPod;
+  if (typeof masterOnFirstPod !== 'boolean') fail('masterOnFirstPod', masterOnFirstPod, 'it is true or false', 'write masterOnFirstPod: false to leave the master where a failover puts it');
   const nodeSelector = p.nodeSelector;
   if (nodeSelector !== undefined) {
     if (typeof nodeSelector !== 'object' || nodeSelector === null || Array.isArray(nodeSelector)) {
@@ -758,6 +762,7 @@ export function resolveStatefulSetSettings(props: RedisSentinelStatefulSetProps 
       nodeSelector: nodeSelector === undefined ? undefined : { ...(nodeSelector as Record<string, string>) },
       tolerations: (tolerations as PodToleration[]).map((t) => ({ ...t })),
       priorityClassName: subdomain('priorityClassName'),
+      masterOnFirstPod: masterOnFirstPod as boolean,
       redisStatefulSet: instance,
       sentinelStatefulSet: `${instance}${SENTINEL_SUFFIX}`,
       redisPodSelector,

@@ -71,7 +71,8 @@ async function oneAs(who, host, port, args, timeoutMs) {
 }
 
 /**
- * @typedef {{ pod: string, ip: string, host: string, role?: string, masterHost?: string, link?: string, connectedSlaves?: number, dbsize?: unknown, error?: string }} RedisState
+ * @typedef {{ pod: string, ip: string, host: string, role?: string, masterHost?: string, link?: string, connectedSlaves?: number, dbsize?: unknown, pingPeriod?: string, error?: string }} RedisState
+ *   pingPeriod: repl-ping-replica-period, which a handover stops while writes are paused
  * @typedef {{ pod: string, ip: string, host: string, master?: string | null, ckquorum?: unknown, knownSentinels?: string[], knownReplicas?: string[], error?: string }} SentinelState
  * @typedef {{ redis: RedisState[], sentinels: SentinelState[] }} ClusterState
  * @typedef {{ name: string, ip: string, phase: string, terminating: boolean, containers: Array<{ name: string }> }} PodSummary what the daemon's `pods` op reports (in part)
@@ -128,6 +129,8 @@ async function state() {
       r.connectedSlaves = Number(resp.infoField(info, 'connected_slaves') || 0);
       const keys = await oneAs('client', p.ip, REDIS_PORT, ['DBSIZE'], 1500);
       r.dbsize = keys;
+      const ping = await oneAs('admin', p.ip, REDIS_PORT, ['CONFIG', 'GET', 'repl-ping-replica-period'], 1500);
+      r.pingPeriod = Array.isArray(ping) ? String(ping[1]) : String(ping);
     } catch (e) { r.error = message(e); }
     out.redis.push(r);
   }

@@ -175,6 +175,73 @@ async function rollingUpdate(emu, topo, revision) {
 }
 
 /**
+ * Until the master is on its home pod (MASTER_HOME_POD of cluster.env: ordinal 0 with
+ * masterOnFirstPod), at most timeoutMs; resolves with the time it took, or rejects with where the
+ * master is. Resolves with null at once when the topology has no home.
+ * @param {Emulator} emu @param {import('./faults').ClusterSettings} cs @param {number} timeoutMs
+ * @returns {Promise<number | null>}
+ */
+async function masterHome(emu, cs, timeoutMs) {
+  const home = cs.env.MASTER_HOME_POD;
+  if (!home) return null;
+  const t0 = Date.now();
+  let last = 'unknown';
+  for (;;) {
+    try {
+      const { master } = await f.roles(emu);
+      if (master.pod === home) return Date.now() - t0;
+      last = master.pod;
+    } catch (e) {
+      last = /** @type {Error} */ (e).message.slice(0, 300);
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`the master is not on its home pod ${home} after ${timeoutMs} ms: ${last}`);
+    await s.sleep(500);
+  }
+}
+
+/**
+ * The handovers the data plane saw between from and to, each with its write-unavailability window.
+ * A handover: another pod than the last one became the one pod that accepts writes (the
+ * two-masters monitor's timeline, polled every 200 ms; Sentinel's +switch-master would count each
+ * handover once per sentinel). Its window: the writer's gap that ends nearest to it, up to 1 s
+ * before the monitor saw the new master (null: no gap above the writer's threshold). Gaps that no
+ * handover explains are returned apart.
+ * @param {import('./faults').MasterChange[]} timeline
+ * @param {import('./faults').Gap[]} gaps the writer's gaps in that time (writeWindows)
+ * @param {number} from @param {number} to
+ * @returns {{ handovers: Array<{ t: number, pod: string, windowMs: number | null }>, otherGapsMs: number[] }}
+ */
+function handoverWindows(timeline, gaps, from, to) {
+  /** @type {Array<{ t: number, pod: string }>} */
+  const changes = [];
+  /** @type {string | null} */
+  let last = null;
+  for (const c of timeline) {
+    if (c.t > to || c.accepting.length !== 1) continue;
+    const pod = c.accepting[0].split('@')[0];
+    if (last !== null && pod !== last && c.t >= from) changes.push({ t: c.t, pod });
+    last = pod;
+  }
+  const free = new Set(gaps);
+  const handovers = changes.map(({ t, pod }) => {
+    const near = [...free].filter((g) => g.from <= t && t <= g.to + 1000).sort((a, b) => Math.abs(a.to - t) - Math.abs(b.to - t))[0];
+    if (near) free.delete(near);
+    return { t, pod, windowMs: near ? near.ms : null };
+  });
+  return { handovers, otherGapsMs: [...free].map((g) => g.ms) };
+}
+
+/**
+ * What the writer's client did in one of its gaps: its connection events (fault-agent.js trace)
+ * from 200 ms before the gap to its end, as "+ms event" from the gap's start.
+ * @param {{ trace?: Array<[number, string]> }} writer @param {import('./faults').Gap} gap
+ */
+function gapEvents(writer, gap) {
+  const events = (writer.trace || []).filter(([t]) => t >= gap.from - 200 && t <= gap.to);
+  return events.map(([t, e]) => `+${t - gap.from} ms ${e}`).join('; ') || 'none';
+}
+
+/**
  * The write-unavailability windows of a fault: the writer's gaps (fault-agent.js: no write
  * acknowledged for longer than its gap threshold) that overlap the fault's time [t0, tEnd].
  * @param {{ gaps: import('./faults').Gap[] }} writer the fault-agent writer's result
@@ -220,4 +287,4 @@ function restartAll({ freezeBehind = false } = {}) {
   };
 }
 
-module.exports = { DIST, CLIENT_MANIFEST, SECRET, start, library, synthesize, topology, createSecret, changedTemplate, rollingUpdate, writeWindows, clusterPodNames, restartAll };
+module.exports = { DIST, CLIENT_MANIFEST, SECRET, start, library, synthesize, topology, createSecret, changedTemplate, rollingUpdate, masterHome, handoverWindows, gapEvents, writeWindows, clusterPodNames, restartAll };

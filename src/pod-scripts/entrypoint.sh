@@ -11,6 +11,8 @@ set -eu
 . "$CONFIG_DIR/discovery.sh"
 # shellcheck source=founding.sh
 . "$CONFIG_DIR/founding.sh"
+# shellcheck source=handover.sh
+. "$CONFIG_DIR/handover.sh"
 # shellcheck source=follow.sh
 . "$CONFIG_DIR/follow.sh"
 # shellcheck source=sentinel.sh

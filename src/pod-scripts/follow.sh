@@ -1,13 +1,19 @@
 # shellcheck shell=sh
 # follow.sh: the state machine beside every redis-server (docs/state-machine.md): DISCOVER, FOUND?,
-# FOLLOW, MASTER, the follow rule and the fence. Needs common.sh, auth.sh, discovery.sh and
-# founding.sh.
+# FOLLOW, MASTER, the follow rule, the fence and the hand-back home. Needs common.sh, auth.sh,
+# discovery.sh, founding.sh and handover.sh.
 #
 # redis-server starts at once as a replica of port 0 (WAITING_PORT: it follows nobody, but peers
 # can see it and what data it loaded), and keep_role moves it: REPLICAOF a master, or REPLICAOF NO
 # ONE to be one. Its state lives in shell variables of the keep_role process.
 
 WAITING_PORT=0
+
+# HOME_HOST: the stable name of the master's home pod (MASTER_HOME_POD: ordinal 0 of the
+# StatefulSet with masterOnFirstPod), to which a master elsewhere hands back (keep_home); empty:
+# none.
+HOME_HOST=
+[ -z "${MASTER_HOME_POD:-}" ] || HOME_HOST=$MASTER_HOME_POD.$HEADLESS_SERVICE.$POD_NAMESPACE.svc
 
 # keep_role: runs beside redis-server (in the background) for as long as it runs; checks every
 # FOLLOW_INTERVAL_SECONDS (RETRY_SECONDS while it waits), each check on the answers of that moment.
@@ -22,6 +28,8 @@ keep_role() {
   _failover_asked= # now_ms when this pod last asked the sentinels to fail over from it
   _stranded=       # set by a check that found no live master anywhere: the next one comes RETRY_SECONDS later
   _preferred_since= # now_ms of the first check that found this replica's priority not REPLICA_PRIORITY
+  _home_since=     # now_ms of the first check in a row that found the home pod ready for the master
+  handover_unlock  # left by a preStop of this pod's last container: no handover of it runs now
   poll "$STARTUP_POLLS" "$STARTUP_POLL_SECONDS" redis_answers
   while :; do
     _tick=$(now_ms)
@@ -92,6 +100,7 @@ keep_master() {
   if [ "$_named" = "$_self" ] && [ "$_naming" -ge "$(majority "$SENTINEL_REPLICAS")" ]; then
     _confirmed=$_tick
     unfence
+    keep_home
     return 0
   fi
   # the survey tells the state at the start of this check: the fence counts from there, and a
@@ -99,6 +108,38 @@ keep_master() {
   [ $((_tick - _confirmed)) -ge "$FENCE_AFTER_MS" ] || return 0
   [ -n "$_fenced" ] || ! confirmed_now || return 0
   fence
+}
+
+# keep_home: a master that is not on its home pod (HOME_HOST) hands the master back to it
+# (hand_back, handover.sh: a planned handover, writes paused for well under a second) once the
+# home pod has been ready for it for HOME_AFTER_SECONDS in a row. A rolling update replaces a
+# StatefulSet's pods from the highest ordinal down, so with the master home it replaces the
+# replicas first and the master last, with one handover. The wait keeps the master off a pod that
+# comes back and goes again (a crash loop): such a pod is never ready that long.
+keep_home() {
+  if [ -z "$HOME_HOST" ] || [ "$SELF_HOST" = "$HOME_HOST" ] || ! home_ready; then
+    _home_since=
+    return 0
+  fi
+  [ -n "$_home_since" ] || _home_since=$_tick
+  [ $((_tick - _home_since)) -ge "$(ms_of "$HOME_AFTER_SECONDS")" ] || return 0
+  _home_since=
+  hand_back "$(addr_of "$HOME_HOST" "$REDIS_PORT")"
+}
+
+# home_ready: the home pod is an online replica of this master, acknowledging (lag 0 or 1 s), every
+# sentinel (SENTINEL_REPLICAS) answered and names this master, and no failover is in progress.
+home_ready() {
+  case $_survey in *failover_in_progress*) return 1 ;; esac
+  [ "$(printf '%s\n' "$_survey" | awk -v addr="$_self" '$1 == "S" && $4 " " $5 == addr { n++ } END { print n + 0 }')" -ge "$SENTINEL_REPLICAS" ] || return 1
+  printf '%s\n' "$_info" | awk -v host="$HOME_HOST" -v port="$REDIS_PORT" -F'[:,=]' '
+    /^slave[0-9]+:/ { ip = ""; p = ""; st = ""; lag = ""
+      for (i = 2; i < NF; i += 2) {
+        if ($i == "ip") ip = $(i + 1); else if ($i == "port") p = $(i + 1)
+        else if ($i == "state") st = $(i + 1); else if ($i == "lag") lag = $(i + 1)
+      }
+      if (ip == host && p == port && st == "online" && lag != "" && lag <= 1) found = 1 }
+    END { exit !found }'
 }
 
 # confirmed_now: a fresh survey finds a sentinel majority naming this master.

@@ -1,43 +1,90 @@
 # shellcheck shell=sh
-# handover.sh: what a pod does when it is deleted, before its containers get SIGTERM (the preStop
-# hook, prestop.sh). Needs common.sh, auth.sh and discovery.sh. Everything is bounded by
+# handover.sh: a planned handover of the master. Needs common.sh, auth.sh and discovery.sh. Two
+# callers: the preStop hook (prestop.sh) when a pod is deleted, before its containers get SIGTERM,
+# and follow.sh's keep_home, which hands the master back to its home pod. Everything is bounded by
 # HANDOVER_SECONDS, which terminationGracePeriodSeconds leaves room for.
 
 # redis_leaving: a replica leaves at once, and so does a master with no online replica (no
-# promotion could end its pause). The master hands over first. Before it pauses anything
-# it picks the sentinel to ask (one of another pod) and the replica to hand over to (its successor,
-# below), makes that sentinel prefer the successor (a lower replica-priority, which the sentinel
-# reads in its next INFO) and waits for the moment to pause (align_with_info). Then it pauses
-# writes (CLIENT PAUSE WRITE: clients wait, nothing is refused), waits until the successor has its
-# replication offset, asks for SENTINEL FAILOVER, waits until the sentinels name another master
-# that answers as one, then steps down to it and disconnects its clients, which ask the sentinels
-# again and resend their writes to the new master. It then stays until a majority of the sentinels
-# name the new master: the failover leader tells the others in its hellos, and a leader that goes
-# with this pod before then leaves them naming a master that is gone, and they fail over a second
-# time. When a step cannot be done in time it lifts the pause and leaves: the sentinels then fail
-# over after down-after, as for a crash.
+# promotion could end its pause). The master hands over first (hand_over), to its successor
+# (below). A hand-back that runs when the pod is deleted ends first.
 redis_leaving() {
+  _hwhy=preStop
+  _hdeadline=$(($(now_ms) + $(ms_of "$HANDOVER_SECONDS")))
+  until_deadline handover_lock || log "preStop: a hand-back still runs after ${HANDOVER_SECONDS}s: leaving anyway"
   _hinfo=$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
   if [ "$(printf '%s\n' "$_hinfo" | info_field role)" != master ]; then
     log "preStop: this Redis is not the master: leaving at once"
     return 0
   fi
-  _hstart=$(now_ms)
-  _hdeadline=$((_hstart + $(ms_of "$HANDOVER_SECONDS")))
-  _hself=$(addr_of "$SELF_HOST" "$REDIS_PORT")
-  # Ask the sentinels connected to this master by address, beside the Service.
-  _hknown=$(connected_sentinels)
-  _hreplicas=$(printf '%s\n' "$_hinfo" | sed -n 's/^slave[0-9]*:ip=\([^,]*\),port=\([0-9]*\),state=online,.*/\1 \2/p')
+  _hreplicas=$(online_replicas)
   if [ -z "$_hreplicas" ]; then
     log "preStop: this Redis is the master and has no online replica to hand over to: leaving at once (it keeps its data; the sentinels have no replica to promote)"
     return 0
   fi
   log "preStop: this Redis is the master: handing over (writes paused for at most ${HANDOVER_SECONDS}s)"
+  hand_over "$(successor "$_hreplicas")" leaving
+  # The lock stays taken: this container ends now, and the next one clears it (keep_role).
+}
+
+# hand_back HOME: this master hands over to HOME ("host port"), an online replica, and goes on as
+# its replica (follow.sh's keep_home). Nothing when another handover of this container runs.
+hand_back() {
+  handover_lock || return 0
+  _hwhy=hand-back
+  _hdeadline=$(($(now_ms) + $(ms_of "$HANDOVER_SECONDS")))
+  _hinfo=$(redis_at "$LOCAL_ADDR" "$REDIS_PORT" INFO replication)
+  _hreplicas=$(online_replicas)
+  if [ "$(printf '%s\n' "$_hinfo" | info_field role)" = master ] && printf '%s\n' "$_hreplicas" | grep -q -x -F "$1"; then
+    log "hand-back: $(addr_text "$1"), the master's home pod, has been an online replica for ${HOME_AFTER_SECONDS}s with every sentinel naming this master: handing the master back to it (writes paused for at most ${HANDOVER_SECONDS}s)"
+    hand_over "$1" "staying as its replica"
+  fi
+  handover_unlock
+}
+
+# handover_lock: one handover at a time in this container (a hand-back when the pod is deleted):
+# takes the lock, or fails while another handover holds it. The lock is a directory on the data
+# volume (writable in every topology); keep_role removes it when the container starts, since no
+# handover of an earlier container runs then.
+handover_lock() {
+  mkdir "$DATA_DIR/handover.lock" 2>/dev/null
+}
+
+handover_unlock() {
+  rmdir "$DATA_DIR/handover.lock" 2>/dev/null || :
+}
+
+# online_replicas: "host port" of each online replica in _hinfo (this master's INFO replication).
+online_replicas() {
+  printf '%s\n' "$_hinfo" | sed -n 's/^slave[0-9]*:ip=\([^,]*\),port=\([0-9]*\),state=online,.*/\1 \2/p'
+}
+
+# hand_over SUCCESSOR THEN: the master's handover, logged as _hwhy; THEN ends its last line. Before
+# it pauses anything it picks the sentinel to ask and makes that sentinel prefer SUCCESSOR ("host
+# port", one of _hreplicas: a lower replica-priority, which the sentinel reads in its next INFO) and
+# waits for the moment to pause (align_with_info). Then it pauses writes (CLIENT PAUSE WRITE:
+# clients wait, nothing is refused), waits until the successor has its replication offset, asks for
+# SENTINEL FAILOVER, waits until the sentinels name another master that answers as one, then steps
+# down to it and disconnects its clients, which ask the sentinels again and resend their writes to
+# the new master. It then stays until a majority of the sentinels name the new master: the failover
+# leader tells the others in its hellos, and a leader that goes with this pod before then leaves
+# them naming a master that is gone, and they fail over a second time. When a step cannot be done
+# in time it lifts the pause and gives up: a leaving pod then leaves, and the sentinels fail over
+# after down-after, as for a crash.
+# The caller sets _hdeadline: the whole preStop hook, waiting for a hand-back included, stays
+# within HANDOVER_SECONDS.
+hand_over() {
+  _hstart=$(now_ms)
+  _hself=$(addr_of "$SELF_HOST" "$REDIS_PORT")
+  # Ask the sentinels connected to this master by address, beside the Service.
+  _hknown=$(connected_sentinels)
   _hasked=
   _hpreferred=
   until_deadline sentinel_chosen || { abandon_handover "no sentinel names this master (last survey: $(survey_text "$_hlast"), asked through the Service and $(printf '%s\n' "$_hknown" | grep -c .) connected sentinel(s))"; return 0; }
-  _hpreferred=$(successor "$_hreplicas")
+  _hpreferred=$1
   prefer_successor
+  # A hand-back goes to its home pod or not at all: to another replica it would move the master
+  # for nothing.
+  [ -n "$_hpreferred" ] || [ "$_hwhy" = preStop ] || { abandon_handover "no sentinel saw $(addr_text "$1") up and preferred"; return 0; }
   align_with_info
   _hpaused=$(now_ms)
   # Writes wait; so do the replication pings, which Redis 7.0 sends during a CLIENT PAUSE: one sent
@@ -59,24 +106,27 @@ redis_leaving() {
     [ "$(addr_of "$_rip" "$_rport")" = "$_hnew" ] || redis_at "$_rip" "$_rport" REPLICAOF "$(addr_host "$_hnew")" "$(addr_port "$_hnew")" >/dev/null
   done
   redis_at "$LOCAL_ADDR" "$REDIS_PORT" REPLICAOF "$(addr_host "$_hnew")" "$(addr_port "$_hnew")" >/dev/null
-  until_deadline new_master_named || log "preStop: the sentinels do not name $(addr_text "$_hnew") yet"
+  until_deadline new_master_named || log "$_hwhy: the sentinels do not name $(addr_text "$_hnew") yet"
   redis_at "$LOCAL_ADDR" "$REDIS_PORT" CLIENT KILL TYPE normal >/dev/null
+  # Its paused clients are gone, so no write of theirs runs here: lift the pause, so that this
+  # replica applies the new master's stream (and acknowledges its writes) at once.
+  lift_pause
   _hnow=$(now_ms)
-  log "preStop: handed over to $(addr_text "$_hnew") in $((_hnow - _hpaused))ms of paused writes (SENTINEL FAILOVER at $(addr_text "$_hasked") +$((_hfailover - _hpaused))ms, promotion seen +$((_hpromoted - _hpaused))ms, named +$((_hnow - _hpaused))ms; $(preferred_text); $((_hpaused - _hstart))ms of preparation before the pause); this Redis and the other replicas follow it, and its clients were disconnected"
+  log "$_hwhy: handed over to $(addr_text "$_hnew") in $((_hnow - _hpaused))ms of paused writes (SENTINEL FAILOVER at $(addr_text "$_hasked") +$((_hfailover - _hpaused))ms, promotion seen +$((_hpromoted - _hpaused))ms, named +$((_hnow - _hpaused))ms; $(preferred_text); $((_hpaused - _hstart))ms of preparation before the pause); this Redis and the other replicas follow it, and its clients were disconnected"
   if until_deadline new_master_agreed; then
-    log "preStop: $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") $(($(now_ms) - _hpaused))ms after the pause: leaving"
+    log "$_hwhy: $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") $(($(now_ms) - _hpaused))ms after the pause: $2"
   else
-    log "preStop: only $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") after ${HANDOVER_SECONDS}s: leaving anyway"
+    log "$_hwhy: only $(naming "$_hsurvey") sentinel(s) name $(addr_text "$_hnew") after ${HANDOVER_SECONDS}s: $2 anyway"
   fi
 }
 
-# successor REPLICAS: "host port" of the replica to hand over to: the next by rank after this pod,
-# round the ring (the lowest rank above its own, else the lowest). A rolling update replaces a
-# StatefulSet's pods from the highest ordinal down, so the pods above this one's ordinal run the
-# new revision already and the lowest is replaced last: the new master is replaced no more in this
-# update, or (when this pod is the first replaced) once more, last. So an update hands over once
-# when the master is ordinal 0 at its start (master last), else at most twice. The classic
-# topology ranks by IP, which means no more than a fixed choice.
+# successor REPLICAS: "host port" of the replica a leaving master hands over to: the next by rank
+# after this pod, round the ring (the lowest rank above its own, else the lowest). A rolling update
+# replaces a StatefulSet's pods from the highest ordinal down, so the pods above this one's ordinal
+# run the new revision already: the new master is replaced no more in this update, or (when this
+# pod is the first replaced) once more, last. With the master at home (ordinal 0, keep_home in
+# follow.sh) an update replaces it last and hands over once. The classic topology ranks by IP,
+# which means no more than a fixed choice.
 successor() {
   printf '%s\n' "$1" | awk -v me="$SELF_HOST" "$RANK_AWK"'
     BEGIN { mine = rank(me, 0) }
@@ -88,8 +138,8 @@ successor() {
     END { print (above != "" ? above : low) }'
 }
 
-# sentinel_chosen: a sentinel that names this master, one of another pod when there is one (the
-# sentinel in this pod, if any, is leaving too); sets _hasked.
+# sentinel_chosen: a sentinel that names this master, one of another pod first when there is one
+# (namers); sets _hasked.
 sentinel_chosen() {
   _hlocal=$(redis_at "$LOCAL_ADDR" "$SENTINEL_PORT" SENTINEL myid)
   _hlast=$(sentinel_survey "$_hknown")
@@ -113,7 +163,7 @@ namers() {
 # not every sentinel will do: in a rolling update the sentinels of the pods replaced last see every
 # pod. When none does within three INFO periods, or the successor refuses, the handover goes on
 # without a preference (the first sentinel picks a replica it sees up; restore_priority puts the
-# successor's value back).
+# successor's value back); a hand-back does not go on.
 prefer_successor() {
   [ -n "$_hpreferred" ] || return 0
   _hperiod=$SENTINEL_INFO_PERIOD_MS
@@ -124,7 +174,7 @@ prefer_successor() {
       sleep "$HANDOVER_POLL_SECONDS"
     done
   fi
-  log "preStop: no sentinel saw $(addr_text "$_hpreferred") up and preferred within $((3 * _hperiod))ms: handing over to the replica that the sentinel at $(addr_text "$_hasked") picks"
+  [ "$_hwhy" != preStop ] || log "preStop: no sentinel saw $(addr_text "$_hpreferred") up and preferred within $((3 * _hperiod))ms: handing over to the replica that the sentinel at $(addr_text "$_hasked") picks"
   restore_priority
   _hpreferred=
 }
@@ -181,6 +231,15 @@ preferred_text() {
   else
     echo "not the preferred successor $(addr_text "$_hpreferred")"
   fi
+}
+
+# lift_pause: ends this Redis' pause and puts its replication pings back. A pause holds back the
+# replication stream of a replica too (Redis postpones its master's writes like a client's), and
+# with its pings stopped a master's replicas time out: a Redis that stays (a hand-back, or a
+# handover that gave up) must not keep either.
+lift_pause() {
+  printf '%s\n' 'CLIENT UNPAUSE' "CONFIG SET repl-ping-replica-period $REPL_PING_SECONDS" |
+    session "$CLI_TIMEOUT_SECONDS" "$LOCAL_ADDR" "$REDIS_PORT" >/dev/null
 }
 
 # survey_text SURVEY: "N answered, naming host:port (epoch E) xK, ..." for a log line.
@@ -249,9 +308,12 @@ new_master_agreed() {
 
 abandon_handover() {
   restore_priority
-  printf '%s\n' 'CLIENT UNPAUSE' "CONFIG SET repl-ping-replica-period $REPL_PING_SECONDS" |
-    session "$CLI_TIMEOUT_SECONDS" "$LOCAL_ADDR" "$REDIS_PORT" >/dev/null
-  log "preStop: no handover after $(($(now_ms) - _hstart))ms: $1; writes resumed, leaving (the sentinels fail over after down-after)"
+  lift_pause
+  if [ "$_hwhy" = preStop ]; then
+    log "preStop: no handover after $(($(now_ms) - _hstart))ms: $1; writes resumed, leaving (the sentinels fail over after down-after)"
+  else
+    log "$_hwhy: no handover after $(($(now_ms) - _hstart))ms: $1; writes resumed, this Redis stays the master"
+  fi
 }
 
 # sentinel_leaving: a sentinel that leads a failover in progress waits for it to end (a failover

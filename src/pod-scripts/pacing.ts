@@ -50,6 +50,10 @@ export const PACING = {
     value: 1,
     why: 'how often a Redis checks that it follows the authoritative master: a replica leaves a deposed master and a cut-off master fences itself within a second of seeing it',
   },
+  HOME_AFTER_SECONDS: {
+    value: 30,
+    why: 'how long the home pod (masterOnFirstPod) must have been an online, acknowledging replica, with every sentinel naming the master, before the master hands back to it: a pod that fails sooner after it rejoins (a crash loop, a flapping node) is never handed the master',
+  },
   // auth.sh
   AUTH_WATCH_SECONDS: {
     value: 2,

@@ -190,7 +190,7 @@ async function observed(emu, t, fault, prefix, settle) {
  * @param {Emulator} emu @param {Topology} t @param {import('../e2e/lib/statefulset').Topology} topo @param {{ updates: number, settle: number }} opts @param {UpdateRun[]} out
  */
 async function rollingUpdates(emu, t, topo, { updates, settle }, out) {
-  const b = f.bounds(f.clusterSettings(t.dist));
+  const b = f.bounds(t.cs);
   for (let i = 1; i <= updates; i++) {
     /** @type {string[]} */
     let order = [];
@@ -251,7 +251,7 @@ async function restarts(emu, t, { restarts: n, settle }, out) {
  */
 async function bench(name, opts) {
   const t = TOPOLOGIES[name]();
-  const cs = f.clusterSettings(t.dist);
+  const cs = t.cs;
   const b = f.bounds(cs);
   /** @type {TopologyResult} */
   const r = {
